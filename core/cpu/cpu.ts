@@ -1,0 +1,711 @@
+// One virtual CPU: architectural state, memory access through segmentation and the
+// TLB, and the interpreter loop. Instruction semantics live in ops/, paging in mmu.ts,
+// descriptor loads in segments.ts, exception delivery in interrupts.ts.
+import { Insn } from './insn';
+import { decodeInsn, disassemble } from './decode';
+import { CpuFault, CpuStop, fault } from './fault';
+import { L_NONE, materialize } from './flags';
+import { tlbFill, TLB_SIZE, P_RSUP, P_RUSER, P_WSUP, P_WUSER, P_XSUP, P_XUSER, P_DIRTY, flushTlb } from './mmu';
+import { deliverEvent, EventKind } from './interrupts';
+import {
+  CS, SS, DS, ES, FS, GS, GP, SS_VEC, UD, A_DB, A_L, A_P, A_S, A_UNUSABLE, CR0_PE, CR0_PG, EFER_LMA, VM, IF,
+  CR0_ET, CR0_NW, CR0_CD, SEG_NAMES, K_REG, K_MEM, K_IMM, AH,
+} from './regs';
+import type { PhysicalMemory } from '../memory/physical';
+import type { PortBus } from '../memory/bus';
+import type { EventStream, CpuMode } from '../trace/events';
+import type { DecodeCache } from './decode-cache';
+import type { CpuModel } from './cpuid';
+import { defaultCpuModel } from './cpuid';
+
+/** What a vCPU needs from its VM. */
+export interface CpuHost {
+  readonly phys: PhysicalMemory;
+  readonly ports: PortBus;
+  readonly events: EventStream;
+  readonly decodeCache: DecodeCache;
+  /** Virtual time in nanoseconds (TSC and timers derive from it). */
+  nowNs(): number;
+  /** External interrupt controller output (the PIC's INTR line for now). */
+  hasExtInt(vcpu: number): boolean;
+  ackExtInt(vcpu: number): number;
+  /** Asks the VM to stop (debug exit, triple fault, unsupported instruction...). */
+  requestStop(vcpu: number, reason: import('../trace/events').StopReason, message: string, exitCode?: number): void;
+}
+
+/** Architectural activity state (SDM vol. 3, 24.4.2). */
+export type Activity = 'active' | 'hlt' | 'wait-for-sipi' | 'shutdown';
+
+// Segment check bits, recomputed on every segment load.
+export const SC_USABLE = 1, SC_READ = 2, SC_WRITE = 4, SC_DOWN = 8, SC_FLAT = 16;
+
+const TWO32 = 4294967296;
+
+export class Cpu {
+  // General registers: low halves at [0..15], high halves at [16..31].
+  readonly gpr = new Int32Array(32);
+  /** RIP/EIP/IP of the current instruction (a canonical signed number in 64-bit mode). */
+  rip = 0;
+  /** Where execution continues after the current instruction; branches set it. */
+  nextRip = 0;
+  /** High half returned by 64-bit reads (readOp, readLin64...). */
+  hi = 0;
+
+  // EFLAGS: non-arithmetic bits always live here; arithmetic bits when lop === L_NONE.
+  flags = 2;
+  lop = L_NONE; lsz = 4; la = 0; lb = 0; lres = 0; laH = 0; lbH = 0; lresH = 0;
+
+  // Segment registers, visible selector and hidden part.
+  readonly segSel = new Uint16Array(6);
+  readonly segBase = new Float64Array(6);
+  readonly segLimit = new Float64Array(6);
+  readonly segAttr = new Int32Array(6);
+  readonly segChk = new Uint8Array(6);
+
+  gdtBase = 0; gdtLimit = 0xffff;
+  idtBase = 0; idtLimit = 0x3ff;
+  ldtSel = 0; ldtBase = 0; ldtLimit = 0xffff; ldtAttr = 0x82;
+  trSel = 0; trBase = 0; trLimit = 0xffff; trAttr = 0x8b;
+
+  cr0 = 0x60000010; cr2 = 0; cr3 = 0; cr4 = 0; cr8 = 0; efer = 0;
+  readonly dr = new Float64Array(8);
+  /** XMM0-15 as 4 dwords each, and MXCSR. */
+  readonly xmm = new Int32Array(64);
+  mxcsr = 0x1f80;
+  // Minimal x87 control state (FNINIT/FLDCW/FNSTCW/FNSTSW and FXSAVE images).
+  fcw = 0x37f; fsw = 0; ftw = 0;
+
+  /** MSRs without a dedicated field, as [lo, hi]. */
+  readonly msrs = new Map<number, [number, number]>();
+  kernelGsBase = 0;
+  tscOffset = 0;
+  /** IA32_APIC_BASE low half: base 0xFEE00000, global enable (bit 11), BSP flag (bit 8) on vCPU 0. */
+  apicBaseLo = 0;
+
+  // Cached mode (recomputed by updateMode): decoder bitness, CPL, long-mode 64-bit.
+  bits: 16 | 32 | 64 = 16;
+  cpl = 0;
+  mode64 = false;
+  mode: CpuMode = 'real';
+
+  // Software TLB, direct-mapped: tag = linear page number, pa = physical page address.
+  readonly tlbTag = new Float64Array(TLB_SIZE).fill(-1);
+  readonly tlbPa = new Float64Array(TLB_SIZE);
+  readonly tlbPerm = new Uint8Array(TLB_SIZE);
+  /** Size in 4 KiB pages of the large page an entry came from (0 for a 4 KiB page), for INVLPG. */
+  readonly tlbLarge = new Int32Array(TLB_SIZE);
+  /** PAE PDPTE registers, loaded on CR3 writes (SDM vol. 3, 4.4.1). */
+  readonly pdpte = new Float64Array(4);
+  // Permission masks for the current CPL/WP (see mmu.ts).
+  needR = P_RSUP; needW = P_WSUP | P_DIRTY; needX = P_XSUP;
+  /** Treat the next accesses as supervisor (descriptor tables, TSS): set by system code. */
+  sysAccess = false;
+
+  // Fetch cache: the current code page.
+  private fetchVpn = -1;
+  private fetchPa = 0;
+  private fetchArr: (Insn | undefined)[] | null = null;
+
+  activity: Activity = 'active';
+  /** Instructions retired. */
+  instret = 0;
+  /** Interrupts are inhibited until instret passes this value (STI, MOV SS). */
+  shadowUntil = -1;
+  /** NMI pending / blocked (blocked from NMI delivery until IRET). */
+  nmiPending = false;
+  nmiBlocked = false;
+  /** Set when something outside the instruction stream wants the loop's attention. */
+  attention = true;
+  /** Exception being delivered (for #DF / triple fault classification), -1 none. */
+  delivering = -1;
+  /** Vector of the last exception delivered (for the debugger). */
+  lastException = -1;
+
+  readonly model: CpuModel;
+
+  constructor(readonly index: number, readonly host: CpuHost, model?: CpuModel) {
+    this.model = model ?? defaultCpuModel();
+    this.reset();
+  }
+
+  // ---- reset and mode -------------------------------------------------------------------
+
+  /** Power-on/INIT state (SDM vol. 3, 9.1.1, table 9-1). */
+  reset(): void {
+    this.gpr.fill(0);
+    this.gpr[2] = this.model.resetEdx;
+    this.flags = 2;
+    this.lop = L_NONE;
+    for (let s = 0; s < 6; s++) this.setSegReal(s, 0);
+    this.setSegment(CS, 0xf000, 0xffff0000, 0xffff, 0x9b);
+    this.rip = 0xfff0;
+    this.gdtBase = 0; this.gdtLimit = 0xffff; this.idtBase = 0; this.idtLimit = 0xffff;
+    this.ldtSel = 0; this.ldtBase = 0; this.ldtLimit = 0xffff; this.ldtAttr = 0x82;
+    this.trSel = 0; this.trBase = 0; this.trLimit = 0xffff; this.trAttr = 0x8b;
+    this.cr0 = 0x60000010; this.cr2 = 0; this.cr3 = 0; this.cr4 = 0; this.cr8 = 0; this.efer = 0;
+    this.dr.fill(0); this.dr[6] = 0xffff0ff0; this.dr[7] = 0x400;
+    this.xmm.fill(0); this.mxcsr = 0x1f80; this.fcw = 0x40; this.fsw = 0; this.ftw = 0;
+    this.kernelGsBase = 0;
+    this.apicBaseLo = (0xfee00000 | 0x800 | (this.index === 0 ? 0x100 : 0)) | 0;
+    this.msrs.clear();
+    this.shadowUntil = -1; this.nmiPending = false; this.nmiBlocked = false; this.delivering = -1;
+    flushTlb(this, true);
+    this.updateMode();
+    this.attention = true;
+  }
+
+  setSegReal(seg: number, sel: number): void {
+    this.setSegment(seg, sel, sel * 16, this.segLimit[seg] || 0xffff, seg === CS ? 0x9b : 0x93);
+  }
+
+  /** Loads a segment register's visible and hidden parts directly (loaders, reset, descriptor loads). */
+  setSegment(seg: number, sel: number, base: number, limit: number, attr: number): void {
+    this.segSel[seg] = sel;
+    this.segBase[seg] = base;
+    this.segLimit[seg] = limit;
+    this.segAttr[seg] = attr;
+    this.segChk[seg] = segmentChecks(attr, base, limit);
+    if (seg === CS || seg === SS) this.updateMode();
+  }
+
+  /** Recomputes bitness, CPL and the mode name after CR0/EFER/CS/SS/EFLAGS.VM changes. */
+  updateMode(): void {
+    const old = this.mode;
+    const pe = (this.cr0 & CR0_PE) !== 0;
+    const lma = (this.efer & EFER_LMA) !== 0;
+    const csAttr = this.segAttr[CS];
+    if (!pe) {
+      this.mode = 'real'; this.bits = 16; this.cpl = 0; this.mode64 = false;
+    } else if (this.flags & VM) {
+      this.mode = 'vm86'; this.bits = 16; this.cpl = 3; this.mode64 = false;
+    } else if (lma && (csAttr & A_L)) {
+      this.mode = 'long64'; this.bits = 64; this.mode64 = true;
+    } else {
+      this.mode64 = false;
+      this.bits = csAttr & A_DB ? 32 : 16;
+      this.mode = lma ? (this.bits === 32 ? 'compat32' : 'compat16') : this.bits === 32 ? 'protected32' : 'protected16';
+    }
+    if (pe && !(this.flags & VM)) this.cpl = this.segSel[CS] & 3;
+    // SDM vol. 3, 5.2.1: the CPL is the DPL of SS in protected mode (CS.RPL normally equals it).
+    if (pe && !(this.flags & VM) && !(this.segAttr[SS] & A_UNUSABLE)) this.cpl = (this.segAttr[SS] >> 5) & 3;
+    const user = this.cpl === 3;
+    this.needR = user ? P_RUSER : P_RSUP;
+    this.needW = (user ? P_WUSER : P_WSUP) | P_DIRTY;
+    this.needX = user ? P_XUSER : P_XSUP;
+    this.fetchVpn = -1;
+    if (old !== this.mode && this.host.events.active) {
+      this.host.events.emit(this.index, 'mode.change', { from: old, to: this.mode, rip: this.rip });
+    }
+  }
+
+  /** Forgets the cached code page (TLB flushes, paging changes). */
+  dropFetchCache(): void {
+    this.fetchVpn = -1;
+  }
+
+  // ---- the interpreter loop -------------------------------------------------------------
+
+  /**
+   * Runs up to `budget` instructions. Returns early when the vCPU halts, shuts down,
+   * or the VM is asked to stop. Returns the number of instructions retired.
+   */
+  run(budget: number): number {
+    const start = this.instret;
+    const end = start + budget;
+    while (this.instret < end && this.activity === 'active' && !this.stopRequested) {
+      try {
+        this.loop(end);
+      } catch (e) {
+        if (e instanceof CpuFault) this.raise(e.vector, e.errorCode, EventKind.Exception);
+        else if (e instanceof CpuStop) break;
+        else throw e;
+      }
+    }
+    return this.instret - start;
+  }
+
+  /** Set by the VM when it wants every vCPU out of its loop. */
+  stopRequested = false;
+
+  private loop(end: number): void {
+    while (this.instret < end) {
+      if (this.attention && this.checkEvents()) return;
+      const i = this.fetch();
+      this.nextRip = this.rip + i.len;
+      i.exec(this, i);
+      this.rip = this.nextRip;
+      this.instret++;
+    }
+  }
+
+  /** Pending interrupts and state at an instruction boundary. Returns true to leave the loop. */
+  private checkEvents(): boolean {
+    if (this.stopRequested || this.activity !== 'active') return true;
+    if (this.instret <= this.shadowUntil) return false; // keep attention: re-check next boundary
+    if (this.nmiPending && !this.nmiBlocked) {
+      this.nmiPending = false;
+      this.raise(2, null, EventKind.Nmi);
+      return false;
+    }
+    if ((this.flags & IF) && this.host.hasExtInt(this.index)) {
+      const vector = this.host.ackExtInt(this.index);
+      if (this.host.events.active) this.host.events.emit(this.index, 'interrupt', { vector, source: 'pic' });
+      this.raise(vector, null, EventKind.External);
+      return false;
+    }
+    this.attention = this.nmiPending || this.shadowUntil >= this.instret;
+    return false;
+  }
+
+  /** Delivers an exception or interrupt; escalates to #DF and triple fault per SDM vol. 3, 6.15. */
+  raise(vector: number, errorCode: number | null, kind: EventKind): void {
+    deliverEvent(this, vector, errorCode, kind);
+  }
+
+  /** The vCPU becomes runnable again (interrupt while halted, SIPI). */
+  wake(): void {
+    if (this.activity === 'hlt') this.activity = 'active';
+    this.attention = true;
+  }
+
+  fetch(): Insn {
+    let lin: number;
+    if (this.mode64) lin = this.rip;
+    else {
+      if (this.rip > this.segLimit[CS]) fault(GP, 0);
+      lin = (this.segBase[CS] + this.rip) >>> 0;
+    }
+    const vpn = Math.floor(lin / 4096);
+    if (vpn !== this.fetchVpn) this.refillFetch(lin, vpn);
+    const off = lin & 0xfff;
+    const arr = this.fetchArr;
+    let i = arr !== null ? arr[off] : undefined;
+    if (i === undefined || i.bits !== this.bits) i = this.decodeAt(lin, off);
+    if (!this.mode64 && this.rip + i.len - 1 > this.segLimit[CS]) fault(GP, 0);
+    return i;
+  }
+
+  private refillFetch(lin: number, vpn: number): void {
+    const pa = this.translate(lin, 2);
+    this.fetchPa = pa - (pa % 4096);
+    this.fetchArr = this.host.decodeCache.page(this.fetchPa);
+    this.fetchVpn = vpn;
+  }
+
+  private decodeAt(lin: number, off: number): Insn {
+    if (this.fetchArr === null) {
+      this.stopUnsupported(`code fetch from guest-physical 0x${(this.fetchPa + off).toString(16)}, which is not RAM`);
+    }
+    const bytes = new Uint8Array(15);
+    const inPage = Math.min(15, 4096 - off);
+    bytes.set(this.host.phys.u8.subarray(this.fetchPa + off, this.fetchPa + off + inPage));
+    // An instruction that fits in this page decodes the same from the bytes of this page alone.
+    let i = decodeInsn(inPage === 15 ? bytes : bytes.subarray(0, inPage), this.bits);
+    if (i !== null) {
+      this.host.decodeCache.store(this.fetchPa + off, i);
+      return i;
+    }
+    if (inPage === 15) fault(UD);
+    // It continues on the next page (which may fault): decode it, but do not cache it.
+    for (let n = inPage; n < 15; n++) bytes[n] = this.readLin8Fetch(lin + n);
+    i = decodeInsn(bytes, this.bits);
+    if (i === null) fault(UD);
+    return i;
+  }
+
+  private readLin8Fetch(lin: number): number {
+    return this.host.phys.read8(this.translate(this.mode64 ? lin : lin >>> 0, 2));
+  }
+
+  // ---- stop paths -----------------------------------------------------------------------
+
+  /** An instruction valid on hardware that this interpreter does not implement: stop, never guess. */
+  unsupported(i: Insn): never {
+    const dis = disassemble(i.bytes, this.bits as 16 | 32 | 64, this.rip).text;
+    const hex = Array.from(i.bytes, (b) => b.toString(16).padStart(2, '0')).join(' ');
+    this.stopUnsupported(`unsupported instruction \`${dis}\` (${hex})`);
+  }
+
+  stopUnsupported(what: string): never {
+    const where = `${this.csIpString()} on vCPU ${this.index}`;
+    this.host.requestStop(this.index, 'unsupported', `${what} at ${where}`);
+    throw new CpuStop('unsupported');
+  }
+
+  csIpString(): string {
+    const ip = this.mode64 ? hex64(this.rip) : '0x' + (this.rip >>> 0).toString(16).padStart(this.bits === 16 ? 4 : 8, '0');
+    return `${SEG_NAMES[CS]}=0x${this.segSel[CS].toString(16).padStart(4, '0')} rip=${ip} (${this.mode})`;
+  }
+
+  // ---- registers ------------------------------------------------------------------------
+
+  getReg(id: number, size: number): number {
+    switch (size) {
+      case 1: return id < 16 ? this.gpr[id] & 0xff : (this.gpr[id - AH] >> 8) & 0xff;
+      case 2: return this.gpr[id] & 0xffff;
+      case 4: return this.gpr[id];
+      default: this.hi = this.gpr[id + 16]; return this.gpr[id];
+    }
+  }
+
+  setReg(id: number, size: number, v: number, hi = 0): void {
+    const g = this.gpr;
+    switch (size) {
+      case 1:
+        if (id < 16) g[id] = (g[id] & ~0xff) | (v & 0xff);
+        else g[id - AH] = (g[id - AH] & ~0xff00) | ((v & 0xff) << 8);
+        return;
+      case 2: g[id] = (g[id] & ~0xffff) | (v & 0xffff); return;
+      case 4: g[id] = v; g[id + 16] = 0; return;
+      default: g[id] = v; g[id + 16] = hi; return;
+    }
+  }
+
+  /** The full 64-bit value of a GPR as a number (exact for canonical addresses and small values). */
+  reg64(id: number): number {
+    return this.gpr[id + 16] * TWO32 + (this.gpr[id] >>> 0);
+  }
+
+  // ---- effective and linear addresses ---------------------------------------------------
+
+  /**
+   * Linear address of the instruction's memory operand, after segmentation checks for an
+   * access of `size` bytes (write: the access writes).
+   */
+  memLin(i: Insn, size: number, write: boolean): number {
+    if (this.mode64) return this.ea64(i);
+    return this.segLin(i.mSeg, this.ea(i), size, write);
+  }
+
+  /** Effective address (offset within the segment) for 16/32-bit address sizes. */
+  ea(i: Insn): number {
+    const g = this.gpr;
+    let a = i.dispLo;
+    if (i.mBase >= 0) a += g[i.mBase];
+    else if (i.mBase === -2) a += this.rip;
+    if (i.mIndex >= 0) a += g[i.mIndex] * i.mScale;
+    return i.addrSize === 2 ? a & 0xffff : a >>> 0;
+  }
+
+  /** 64-bit mode: effective address plus FS/GS base, canonical-checked (#GP(0), #SS(0) for SS). */
+  ea64(i: Insn): number {
+    const g = this.gpr;
+    if (i.addrSize === 4) {
+      let a = i.dispLo;
+      if (i.mBase >= 0) a += g[i.mBase];
+      else if (i.mBase === -2) a += this.rip;
+      if (i.mIndex >= 0) a += g[i.mIndex] * i.mScale;
+      a >>>= 0;
+      if (i.mSeg >= FS) return this.canonical(this.segBase[i.mSeg] + a, i.mSeg);
+      return a;
+    }
+    if (i.mBase === -2) return this.canonical(this.rip + i.dispLo, i.mSeg);
+    let lo = i.dispLo >>> 0, hi = i.dispHi;
+    if (i.mBase >= 0) { lo += g[i.mBase] >>> 0; hi += g[i.mBase + 16]; }
+    if (i.mIndex >= 0) { lo += (g[i.mIndex] >>> 0) * i.mScale; hi += g[i.mIndex + 16] * i.mScale; }
+    if (i.mSeg >= FS) {
+      const b = this.segBase[i.mSeg];
+      lo += b >>> 0; hi += Math.floor(b / TWO32);
+    }
+    hi = (hi + Math.floor(lo / TWO32)) | 0;
+    lo >>>= 0;
+    if (hi >> 15 !== hi >> 31) fault(i.mSeg === SS ? SS_VEC : GP, 0);
+    return hi * TWO32 + lo;
+  }
+
+  /** Checks that a 64-bit linear address (a number) is canonical. */
+  canonical(lin: number, seg: number): number {
+    // Wrap to a signed 64-bit value first (sums can pass 2^63 only for non-canonical inputs).
+    if (lin < -140737488355328 || lin >= 140737488355328) {
+      const wrapped = lin >= 9223372036854775808 ? lin - 18446744073709551616 : lin < -9223372036854775808 ? lin + 18446744073709551616 : lin;
+      if (wrapped < -140737488355328 || wrapped >= 140737488355328) fault(seg === SS ? SS_VEC : GP, 0);
+      return wrapped;
+    }
+    return lin;
+  }
+
+  /** Segmentation outside 64-bit mode: limit and type checks (SDM vol. 3, 5.3 and 5.5). */
+  segLin(seg: number, off: number, size: number, write: boolean): number {
+    const chk = this.segChk[seg];
+    if (chk & SC_FLAT && (write ? chk & SC_WRITE : true)) {
+      if (off + size - 1 <= 0xffffffff) return off;
+    }
+    if (this.mode64) return this.canonical(seg >= FS ? this.segBase[seg] + off : off, seg);
+    const vec = seg === SS ? SS_VEC : GP;
+    if (!(chk & SC_USABLE)) fault(vec, 0);
+    if (write ? !(chk & SC_WRITE) : !(chk & SC_READ)) fault(vec, 0);
+    const limit = this.segLimit[seg];
+    const last = off + size - 1;
+    if (chk & SC_DOWN) {
+      const upper = this.segAttr[seg] & A_DB ? 0xffffffff : 0xffff;
+      if (off <= limit || last > upper) fault(vec, 0);
+    } else if (last > limit) {
+      fault(vec, 0);
+    }
+    return (this.segBase[seg] + off) >>> 0;
+  }
+
+  // ---- linear memory --------------------------------------------------------------------
+
+  /** Translates a linear address for access 0 read, 1 write, 2 execute; faults with #PF. */
+  translate(lin: number, access: number): number {
+    const vpn = Math.floor(lin / 4096);
+    const idx = vpn & (TLB_SIZE - 1);
+    const need = access === 0 ? this.needR : access === 1 ? this.needW : this.needX;
+    if (this.tlbTag[idx] !== vpn || (this.tlbPerm[idx] & need) !== need || this.sysAccess) {
+      return tlbFill(this, lin, access) + (lin & 0xfff);
+    }
+    return this.tlbPa[idx] + (lin & 0xfff);
+  }
+
+  readLin8(lin: number): number {
+    return this.host.phys.read8(this.translate(lin, 0));
+  }
+
+  readLin16(lin: number): number {
+    if ((lin & 0xfff) === 0xfff) return this.readLin8(lin) | (this.readLin8(lin + 1) << 8);
+    return this.host.phys.read16(this.translate(lin, 0));
+  }
+
+  readLin32(lin: number): number {
+    if ((lin & 0xfff) > 0xffc) return this.readCross(lin, 4);
+    return this.host.phys.read32(this.translate(lin, 0));
+  }
+
+  /** Returns the low 32 bits; the high 32 bits are left in this.hi. */
+  readLin64(lin: number): number {
+    if ((lin & 0xfff) > 0xff8) {
+      const lo = this.readCross(lin, 4);
+      this.hi = this.readCross(lin + 4, 4);
+      return lo;
+    }
+    const pa = this.translate(lin, 0);
+    const phys = this.host.phys;
+    const lo = phys.read32(pa);
+    this.hi = phys.read32(pa + 4);
+    return lo;
+  }
+
+  writeLin8(lin: number, v: number): void {
+    this.host.phys.write8(this.translate(lin, 1), v);
+  }
+
+  writeLin16(lin: number, v: number): void {
+    if ((lin & 0xfff) === 0xfff) return this.writeCross(lin, 2, v);
+    this.host.phys.write16(this.translate(lin, 1), v);
+  }
+
+  writeLin32(lin: number, v: number): void {
+    if ((lin & 0xfff) > 0xffc) return this.writeCross(lin, 4, v);
+    this.host.phys.write32(this.translate(lin, 1), v);
+  }
+
+  writeLin64(lin: number, lo: number, hi: number): void {
+    if ((lin & 0xfff) > 0xff8) {
+      // Both pages must be writable before either is written (no partial writes on #PF).
+      this.translate(lin, 1); this.translate(lin + 7, 1);
+      this.writeCross(lin, 4, lo); this.writeCross(lin + 4, 4, hi);
+      return;
+    }
+    const pa = this.translate(lin, 1);
+    this.host.phys.write32(pa, lo);
+    this.host.phys.write32(pa + 4, hi);
+  }
+
+  readLin(lin: number, size: number): number {
+    switch (size) {
+      case 1: return this.readLin8(lin);
+      case 2: return this.readLin16(lin);
+      case 4: return this.readLin32(lin);
+      default: return this.readLin64(lin);
+    }
+  }
+
+  writeLin(lin: number, size: number, v: number, hi = 0): void {
+    switch (size) {
+      case 1: this.writeLin8(lin, v); return;
+      case 2: this.writeLin16(lin, v); return;
+      case 4: this.writeLin32(lin, v); return;
+      default: this.writeLin64(lin, v, hi); return;
+    }
+  }
+
+  private readCross(lin: number, size: number): number {
+    let v = 0;
+    for (let k = 0; k < size; k++) v |= this.readLin8(this.wrapLin(lin + k)) << (8 * k);
+    return v;
+  }
+
+  private writeCross(lin: number, size: number, v: number): void {
+    for (let k = 0; k < size; k++) this.translate(this.wrapLin(lin + k), 1);
+    for (let k = 0; k < size; k++) this.writeLin8(this.wrapLin(lin + k), (v >>> (8 * k)) & 0xff);
+  }
+
+  private wrapLin(lin: number): number {
+    return this.mode64 ? lin : lin >>> 0;
+  }
+
+  /** Reads `len` bytes at a linear address for the debugger; null if any page is unmapped. */
+  peekLinear(lin: number, len: number): Uint8Array | null {
+    const out = new Uint8Array(len);
+    try {
+      for (let k = 0; k < len; k++) out[k] = this.host.phys.readBytes(this.translateNoFault(this.wrapLin(lin + k)), 1)[0];
+    } catch {
+      return null;
+    }
+    return out;
+  }
+
+  translateNoFault(lin: number): number {
+    const saved = this.sysAccess;
+    this.sysAccess = true;
+    try { return this.translate(lin, 0); } finally { this.sysAccess = saved; }
+  }
+
+  // ---- operands -------------------------------------------------------------------------
+
+  /** Reads operand n (0..2) of size i.s<n> (register, memory or immediate). 64-bit: high half in this.hi. */
+  readOp(i: Insn, n: number): number {
+    const k = n === 0 ? i.k0 : n === 1 ? i.k1 : i.k2;
+    const size = n === 0 ? i.s0 : n === 1 ? i.s1 : i.s2;
+    if (k === K_REG) return this.getReg(n === 0 ? i.r0 : n === 1 ? i.r1 : i.r2, size);
+    if (k === K_IMM) { this.hi = i.immHi; return n === 2 || (n === 1 && i.k2 === K_IMM && false) ? i.immLo : i.immLo; }
+    if (k === K_MEM) return this.readLin(this.memLin(i, size, false), size);
+    this.unsupported(i);
+  }
+
+  /** Writes operand n (register or memory) of its size. */
+  writeOp(i: Insn, n: number, v: number, hi = 0): void {
+    const k = n === 0 ? i.k0 : n === 1 ? i.k1 : i.k2;
+    const size = n === 0 ? i.s0 : n === 1 ? i.s1 : i.s2;
+    if (k === K_REG) return this.setReg(n === 0 ? i.r0 : n === 1 ? i.r1 : i.r2, size, v, hi);
+    if (k === K_MEM) return this.writeLin(this.memLin(i, size, true), size, v, hi);
+    this.unsupported(i);
+  }
+
+  // ---- stack ----------------------------------------------------------------------------
+
+  /** Stack address size in bytes: 8 in 64-bit mode, else SS.B. */
+  stackSize(): number {
+    return this.mode64 ? 8 : this.segAttr[SS] & A_DB ? 4 : 2;
+  }
+
+  push(size: number, v: number, hi = 0): void {
+    const ss = this.stackSize();
+    if (ss === 8) {
+      const sp = this.canonical(this.reg64(4) - size, SS);
+      this.writeLin(sp, size, v, hi);
+      this.setRsp64(sp);
+    } else {
+      const mask = ss === 4 ? 0xffffffff : 0xffff;
+      const sp = (this.gpr[4] - size) & mask;
+      this.writeLin(this.segLin(SS, sp >>> 0, size, true), size, v, hi);
+      if (ss === 4) this.gpr[4] = sp; else this.gpr[4] = (this.gpr[4] & ~0xffff) | sp;
+    }
+  }
+
+  pop(size: number): number {
+    const ss = this.stackSize();
+    let v: number;
+    if (ss === 8) {
+      const sp = this.reg64(4);
+      v = this.readLin(this.canonical(sp, SS), size);
+      const hi = this.hi;
+      this.setRsp64(sp + size);
+      this.hi = hi;
+    } else {
+      const mask = ss === 4 ? 0xffffffff : 0xffff;
+      const sp = this.gpr[4] & mask;
+      v = this.readLin(this.segLin(SS, sp >>> 0, size, false), size);
+      const nsp = (sp + size) & mask;
+      if (ss === 4) this.gpr[4] = nsp; else this.gpr[4] = (this.gpr[4] & ~0xffff) | nsp;
+    }
+    return v;
+  }
+
+  /** Reads the stack at offset `off` from the current stack pointer without popping. */
+  peekStack(off: number, size: number): number {
+    const ss = this.stackSize();
+    if (ss === 8) return this.readLin(this.canonical(this.reg64(4) + off, SS), size);
+    const mask = ss === 4 ? 0xffffffff : 0xffff;
+    return this.readLin(this.segLin(SS, ((this.gpr[4] + off) & mask) >>> 0, size, false), size);
+  }
+
+  setRsp64(v: number): void {
+    this.gpr[4] = v % TWO32 | 0;
+    this.gpr[20] = Math.floor(v / TWO32) | 0;
+  }
+
+  /** Sets RIP for a branch to `target` with operand size `size` (masking to 16/32 bits; canonical in 64-bit). */
+  branch(target: number, size: number): void {
+    if (size === 8 || this.mode64 && size !== 2) this.nextRip = this.canonical(target, CS);
+    else if (size === 4) this.nextRip = target >>> 0;
+    else this.nextRip = target & 0xffff;
+    if (!this.mode64 && this.nextRip > this.segLimit[CS]) fault(GP, 0);
+  }
+
+  // ---- EFLAGS ---------------------------------------------------------------------------
+
+  getFlags(): number {
+    materialize(this);
+    return this.flags;
+  }
+
+  /** Writes EFLAGS bits in `mask` (the caller decides which bits its instruction may change). */
+  setFlags(v: number, mask: number): void {
+    materialize(this);
+    const old = this.flags;
+    this.flags = ((old & ~mask) | (v & mask) | 2) & 0x3f7fd7;
+    if (((old ^ this.flags) & VM) !== 0) this.updateMode();
+    if ((this.flags & IF) && !(old & IF)) this.attention = true;
+  }
+
+  // ---- ports ----------------------------------------------------------------------------
+
+  portIn(port: number, size: 1 | 2 | 4): number {
+    return this.host.ports.read(this.index, port, size);
+  }
+
+  portOut(port: number, size: 1 | 2 | 4, v: number): void {
+    this.host.ports.write(this.index, port, size, v);
+  }
+
+  /** Time stamp counter: derived from virtual time (1 tick per ns). */
+  tsc(): number {
+    return this.host.nowNs() + this.tscOffset;
+  }
+
+  /** True when CR0 caching bits are consistent (used by MOV CR0 checks). */
+  static cr0Valid(v: number): boolean {
+    if ((v & CR0_PG) && !(v & CR0_PE)) return false;
+    if ((v & CR0_NW) && !(v & CR0_CD)) return false;
+    void CR0_ET;
+    return true;
+  }
+}
+
+/** Computes the SC_* check bits for a segment from its attributes. */
+export function segmentChecks(attr: number, base: number, limit: number): number {
+  if (attr & A_UNUSABLE || !(attr & A_P)) return 0;
+  let c = SC_USABLE;
+  const type = attr & 0xf;
+  if (attr & A_S) {
+    if (type & 8) {
+      // Code: readable if R, never writable.
+      if (type & 2) c |= SC_READ;
+    } else {
+      c |= SC_READ;
+      if (type & 2) c |= SC_WRITE;
+      if (type & 4) c |= SC_DOWN;
+    }
+  }
+  if (base === 0 && limit === 0xffffffff && !(c & SC_DOWN) && (c & SC_READ)) c |= SC_FLAT;
+  return c;
+}
+
+export function hex64(v: number): string {
+  const u = v < 0 ? BigInt(v) + (1n << 64n) : BigInt(v);
+  return '0x' + u.toString(16).padStart(16, '0');
+}
+
+void DS; void ES; void GS; void K_MEM;

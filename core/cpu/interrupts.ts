@@ -1,0 +1,264 @@
+// Interrupt and exception delivery in every mode (SDM vol. 3, ch. 6): the real-mode IVT,
+// 32-bit interrupt/trap gates with a stack switch through the TSS, the 64-bit IDT with
+// IST; #DF and triple fault by the classes of SDM table 6-5; and IRET.
+import type { Cpu } from './cpu';
+import { CpuFault, CpuStop, fault } from './fault';
+import { readDescriptor, loadCodeSegment, loadStackSegment, tssStack32, tssStack64, dpl, loadSegment } from './segments';
+import {
+  A_DB, A_L, A_P, A_S, A_UNUSABLE, AC, CS, DF_VEC, DS, ES, FS, GS, GP, IF, NP, NT, RF, SS, SS_VEC, TF, VM, IOPL,
+  ID, VIF, VIP,
+} from './regs';
+
+export const enum EventKind {
+  /** A fault or trap raised by an instruction (return address: as the handler left rip). */
+  Exception,
+  /** External interrupt from the PIC or LAPIC. */
+  External,
+  Nmi,
+  /** INT n: gate DPL checked, return address after the instruction. */
+  Software,
+  /** INT3 / INTO: like Software (DPL checked), but an exception in the trace. */
+  SoftwareException,
+}
+
+const CONTRIBUTORY = new Set([0, 10, 11, 12, 13]);
+/** Exceptions that push an error code (SDM table 6-1). */
+const HAS_ERROR_CODE = new Set([8, 10, 11, 12, 13, 14, 17, 21]);
+const TWO32 = 4294967296;
+
+/**
+ * Delivers `vector`. A fault while delivering becomes #DF or a triple fault per
+ * SDM table 6-5; a triple fault shuts the vCPU down and stops the VM.
+ */
+export function deliverEvent(c: Cpu, vector: number, errorCode: number | null, kind: EventKind): void {
+  let vec = vector, ec = errorCode, k = kind;
+  for (;;) {
+    const prev = c.delivering;
+    if (prev >= 0 && k === EventKind.Exception) {
+      const prevPF = prev === 14, prevContrib = CONTRIBUTORY.has(prev);
+      const nowPF = vec === 14, nowContrib = CONTRIBUTORY.has(vec);
+      if (prev === DF_VEC && (nowPF || nowContrib)) return tripleFault(c, vec);
+      if ((prevContrib && nowContrib) || (prevPF && (nowPF || nowContrib))) { vec = DF_VEC; ec = 0; }
+    }
+    if (k === EventKind.Exception || k === EventKind.SoftwareException) {
+      c.lastException = vec;
+      if (c.host.events.active) {
+        c.host.events.emit(c.index, 'exception', {
+          vector: vec, errorCode: ec, rip: c.rip, kind: vec === 8 ? 'abort' : k === EventKind.SoftwareException ? 'software' : 'fault',
+          ...(vec === 14 ? { cr2: c.cr2 } : {}),
+        });
+      }
+    }
+    c.delivering = vec;
+    try {
+      deliverOnce(c, vec, HAS_ERROR_CODE.has(vec) && k === EventKind.Exception ? (ec ?? 0) : null, k);
+      c.delivering = -1;
+      if (vec === 2) c.nmiBlocked = true;
+      return;
+    } catch (e) {
+      if (!(e instanceof CpuFault)) { c.delivering = -1; throw e; }
+      // The delivery itself faulted: classify against the event being delivered.
+      vec = e.vector; ec = e.errorCode; k = EventKind.Exception;
+      if (c.delivering === DF_VEC && !(vec === 14 || CONTRIBUTORY.has(vec))) { /* benign: deliver serially */ }
+    }
+  }
+}
+
+function tripleFault(c: Cpu, vec: number): never {
+  c.delivering = -1;
+  c.activity = 'shutdown';
+  c.host.requestStop(c.index, 'triple-fault', `triple fault on vCPU ${c.index}: exception ${vec} while delivering #DF, at ${c.csIpString()}`);
+  throw new CpuStop('triple-fault');
+}
+
+function deliverOnce(c: Cpu, vec: number, ec: number | null, kind: EventKind): void {
+  const soft = kind === EventKind.Software || kind === EventKind.SoftwareException;
+  // Software interrupts return after the instruction; faults to the faulting instruction;
+  // external interrupts to the instruction about to run (rip).
+  const retIp = soft ? c.nextRip : c.rip;
+  const ext = kind === EventKind.External || kind === EventKind.Nmi ? 1 : 0;
+  if (c.mode === 'real') return deliverReal(c, vec, retIp);
+  if (c.mode === 'vm86') c.stopUnsupported('interrupt delivery from virtual-8086 mode');
+  if (c.efer & (1 << 10)) return deliverLong(c, vec, ec, retIp, soft, ext);
+  return deliverProtected(c, vec, ec, retIp, soft, ext);
+}
+
+function deliverReal(c: Cpu, vec: number, retIp: number): void {
+  if (vec * 4 + 3 > c.idtLimit) fault(GP, vec * 8 + 2);
+  const flags = c.getFlags();
+  c.push(2, flags);
+  c.push(2, c.segSel[CS]);
+  c.push(2, retIp);
+  const ip = c.readLin16(c.idtBase + vec * 4);
+  const cs = c.readLin16(c.idtBase + vec * 4 + 2);
+  c.setFlags(flags & ~(IF | TF | AC | RF), 0xffffffff);
+  c.setSegment(CS, cs, cs * 16, c.segLimit[CS], c.segAttr[CS]);
+  c.rip = c.nextRip = ip;
+}
+
+function readGate(c: Cpu, addr: number, size: number): number[] {
+  const saved = c.sysAccess;
+  c.sysAccess = true;
+  try {
+    const out: number[] = [];
+    for (let k = 0; k < size; k += 4) out.push(c.readLin32(addr + k));
+    return out;
+  } finally { c.sysAccess = saved; }
+}
+
+function deliverProtected(c: Cpu, vec: number, ec: number | null, retIp: number, soft: boolean, ext: number): void {
+  const gateErr = vec * 8 + 2 + ext;
+  if (vec * 8 + 7 > c.idtLimit) fault(GP, gateErr);
+  const [lo, hi] = readGate(c, c.idtBase + vec * 8, 8);
+  const type = (hi >>> 8) & 0x1f;
+  const gdpl = (hi >>> 13) & 3;
+  if (type === 5) c.stopUnsupported(`task gate in the IDT (vector ${vec})`);
+  if (type !== 0x6 && type !== 0x7 && type !== 0xe && type !== 0xf) fault(GP, gateErr);
+  if (soft && gdpl < c.cpl) fault(GP, vec * 8 + 2);
+  if (!(hi & 0x8000)) fault(NP, gateErr);
+  const gate32 = (type & 8) !== 0;
+  const trap = (type & 1) !== 0;
+  const sel = lo >>> 16;
+  const offset = gate32 ? ((hi & 0xffff0000) | (lo & 0xffff)) >>> 0 : lo & 0xffff;
+  if ((sel & 0xfffc) === 0) fault(GP, ext);
+  const d = readDescriptor(c, sel);
+  if (!(d.attr & A_S) || !(d.attr & 8) || dpl(d.attr) > c.cpl) fault(GP, (sel & 0xfffc) + ext);
+  if (!(d.attr & A_P)) fault(NP, (sel & 0xfffc) + ext);
+  const size = gate32 ? 4 : 2;
+  const flags = c.getFlags();
+  const oldCs = c.segSel[CS];
+  const conforming = (d.attr & 4) !== 0;
+  const newCpl = conforming ? c.cpl : dpl(d.attr);
+  if (offset > d.limit) fault(GP, ext);
+  const outer = newCpl < c.cpl;
+  const oldSs = c.segSel[SS], oldEsp = c.gpr[4] >>> 0;
+  if (outer) {
+    // Inter-privilege: switch to the inner stack from the TSS, then push the old one.
+    const { ss, esp } = tssStack32(c, newCpl);
+    loadStackSegment(c, ss, newCpl);
+    c.gpr[4] = esp | 0;
+  }
+  const savedSys = c.sysAccess;
+  if (newCpl < 3) c.sysAccess = true; // the handler's stack is accessed with its privilege
+  try {
+    if (outer) { c.push(size, oldSs); c.push(size, oldEsp); }
+    c.push(size, flags);
+    c.push(size, oldCs);
+    c.push(size, retIp);
+    if (ec !== null) c.push(size, ec);
+  } finally { c.sysAccess = savedSys; }
+  loadCodeSegment(c, sel, d, newCpl);
+  c.setFlags(flags & ~(TF | NT | VM | RF | (trap ? 0 : IF)), 0xffffffff);
+  c.rip = c.nextRip = offset;
+  c.updateMode();
+}
+
+function deliverLong(c: Cpu, vec: number, ec: number | null, retIp: number, soft: boolean, ext: number): void {
+  const gateErr = vec * 8 + 2 + ext;
+  if (vec * 16 + 15 > c.idtLimit) fault(GP, gateErr);
+  const [lo, hi, hi2] = readGate(c, c.idtBase + vec * 16, 16);
+  const type = (hi >>> 8) & 0x1f;
+  const gdpl = (hi >>> 13) & 3;
+  if (type !== 0xe && type !== 0xf) fault(GP, gateErr);
+  if (soft && gdpl < c.cpl) fault(GP, vec * 8 + 2);
+  if (!(hi & 0x8000)) fault(NP, gateErr);
+  const sel = lo >>> 16;
+  const ist = hi & 7;
+  const offset = hi2 * TWO32 + (((hi & 0xffff0000) | (lo & 0xffff)) >>> 0);
+  if ((sel & 0xfffc) === 0) fault(GP, ext);
+  const d = readDescriptor(c, sel);
+  if (!(d.attr & A_S) || !(d.attr & 8) || dpl(d.attr) > c.cpl) fault(GP, (sel & 0xfffc) + ext);
+  if (!(d.attr & A_P)) fault(NP, (sel & 0xfffc) + ext);
+  if (!(d.attr & A_L) || d.attr & A_DB) fault(GP, (sel & 0xfffc) + ext);
+  const conforming = (d.attr & 4) !== 0;
+  const newCpl = conforming ? c.cpl : dpl(d.attr);
+  const flags = c.getFlags();
+  const oldCs = c.segSel[CS], oldSs = c.segSel[SS];
+  const oldRsp = c.reg64(4);
+  let rsp = oldRsp;
+  if (newCpl < c.cpl || ist) rsp = tssStack64(c, newCpl, ist);
+  rsp = rsp - (rsp % 16 + 16) % 16; // 64-bit delivery aligns RSP to 16 bytes (SDM 6.14.2)
+  const frame: number[] = [oldSs, oldRsp, flags, oldCs, retIp];
+  if (ec !== null) frame.push(ec);
+  // The frame is written before any state changes, so a fault here leaves the vCPU intact.
+  const saveCpl = c.cpl;
+  const savedSys = c.sysAccess;
+  if (newCpl < 3) c.sysAccess = true; // the new stack is accessed with the handler's privilege
+  try {
+    let sp = rsp;
+    for (const v of frame) {
+      sp = c.canonical(sp - 8, SS);
+      c.writeLin64(sp, v % TWO32 | 0, Math.floor(v / TWO32) | 0);
+    }
+    rsp = sp;
+  } finally {
+    c.sysAccess = savedSys;
+  }
+  if (newCpl < saveCpl) c.setSegment(SS, newCpl, 0, 0, A_UNUSABLE | (newCpl << 5) | A_DB | A_P | 0x13);
+  loadCodeSegment(c, sel, d, newCpl);
+  c.setRsp64(rsp);
+  c.setFlags(flags & ~(TF | NT | VM | RF | ((type & 1) ? 0 : IF)), 0xffffffff);
+  c.rip = c.nextRip = c.canonical(offset, CS);
+  c.updateMode();
+}
+
+/** IRET/IRETD/IRETQ (SDM vol. 2, IRET; operand size in bytes). */
+export function iret(c: Cpu, size: number): void {
+  if (c.mode === 'real') {
+    const ip = c.pop(size);
+    const cs = c.pop(size) & 0xffff;
+    const fl = c.pop(size);
+    c.setSegment(CS, cs, cs * 16, c.segLimit[CS], c.segAttr[CS]);
+    c.branch(ip, size);
+    const mask = size === 4 ? 0x257fd5 : 0x7fd5;
+    c.setFlags(fl, mask & ~(VM | VIF | VIP));
+    c.nmiBlocked = false;
+    return;
+  }
+  if (c.mode === 'vm86') c.stopUnsupported('IRET in virtual-8086 mode');
+  if (c.flags & NT && !(c.efer & (1 << 10))) c.stopUnsupported('IRET with EFLAGS.NT set (task return)');
+  const ip = c.pop(size); const ipHi = c.hi;
+  const csSel = c.pop(size) & 0xffff;
+  const fl = c.pop(size);
+  const rpl = csSel & 3;
+  if ((csSel & 0xfffc) === 0) fault(GP, 0);
+  const d = readDescriptor(c, csSel);
+  if (!(d.attr & A_S) || !(d.attr & 8) || rpl < c.cpl) fault(GP, csSel & 0xfffc);
+  if ((d.attr & 4) ? dpl(d.attr) > rpl : dpl(d.attr) !== rpl) fault(GP, csSel & 0xfffc);
+  if (!(d.attr & A_P)) fault(NP, csSel & 0xfffc);
+  if (fl & VM && c.cpl === 0 && size === 4 && !c.mode64) c.stopUnsupported('IRET to virtual-8086 mode');
+  const target = size === 8 ? ipHi * TWO32 + (ip >>> 0) : size === 4 ? ip >>> 0 : ip & 0xffff;
+  // Which flags IRET may change depends on CPL and IOPL (SDM vol. 2, IRET, "Operation").
+  let mask = TF | NT | RF | AC | ID | 0xfd5;
+  if (c.cpl === 0) mask |= IOPL | VIF | VIP | IF;
+  else if (c.cpl <= ((c.flags & IOPL) >> 12)) mask |= IF;
+  if (size === 2) mask &= 0xffff;
+  const toOuter = rpl > c.cpl;
+  if (toOuter || c.mode64) {
+    // Return to outer privilege, or any IRETQ in 64-bit mode: SS:RSP are popped too.
+    const sp = c.pop(size); const spHi = c.hi;
+    const ssSel = c.pop(size) & 0xffff;
+    loadCodeSegment(c, csSel, d, rpl);
+    if (!(c.mode64 || (d.attr & A_L && c.efer & (1 << 10))) && target > d.limit) fault(GP, 0);
+    c.setFlags(fl, mask);
+    loadStackSegment(c, ssSel, rpl);
+    if (size === 8) c.setRsp64(spHi * TWO32 + (sp >>> 0));
+    else if (size === 4 || c.segAttr[SS] & A_DB) c.setReg(4, 4, sp);
+    else c.setReg(4, 2, sp);
+    if (toOuter) {
+      // Data segments the outer level may not use become null (SDM: "RETURN-TO-OUTER-PRIVILEGE-LEVEL").
+      for (const s of [ES, DS, FS, GS]) {
+        const a = c.segAttr[s];
+        if (!(a & A_UNUSABLE) && (a & 0x1c) !== 0x1c && dpl(a) < rpl) c.setSegment(s, 0, c.segBase[s], 0, A_UNUSABLE);
+      }
+    }
+  } else {
+    if (target > d.limit && !(d.attr & A_L)) fault(GP, 0);
+    loadCodeSegment(c, csSel, d, rpl);
+    c.setFlags(fl, mask);
+  }
+  c.updateMode();
+  c.branch(target, c.mode64 ? 8 : size === 2 ? 2 : 4);
+  c.nmiBlocked = false;
+  void loadSegment; void SS_VEC;
+}

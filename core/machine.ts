@@ -1,0 +1,251 @@
+// Assembles a VM from a config: memory and buses, platform devices, vCPUs, the loaded
+// image; and runs it under the deterministic scheduler until something stops it.
+import { EventStream, StopReason, HsEvent } from './trace/events';
+import { PortBus, MmioBus } from './memory/bus';
+import { PhysicalMemory } from './memory/physical';
+import { DecodeCache } from './cpu/decode-cache';
+import { Cpu, CpuHost } from './cpu/cpu';
+import './cpu/ops';
+import { installPlatform, Platform } from './devices/platform';
+import { loadImage, LoadedImage, LoadOptions, BootState } from './loader';
+import { SeededRandom, VirtualTime } from './sched/scheduler';
+import { CS, DS, ES, FS, GS, SS, CR0_PE, CR0_PG, CR4_PAE, EFER_LMA, EFER_LME, A_DB, A_G, A_L } from './cpu/regs';
+
+export interface MachineConfig {
+  vcpus?: number;
+  memoryMiB?: number;
+  seed?: number;
+  /** Instructions per scheduling quantum. */
+  quantum?: number;
+  /** Stop after this many instructions in total (all vCPUs). */
+  maxInstructions?: number;
+  /** Virtual nanoseconds per retired instruction. */
+  nsPerInstruction?: number;
+}
+
+export interface StopInfo {
+  reason: StopReason;
+  message: string;
+  vcpu: number;
+  /** For 'debug-exit': QEMU's status, (value << 1) | 1. */
+  exitCode?: number;
+}
+
+export const DEFAULTS = { vcpus: 1, memoryMiB: 128, seed: 0, quantum: 10000, nsPerInstruction: 1 };
+
+export class Machine implements CpuHost {
+  readonly events = new EventStream();
+  readonly ports: PortBus;
+  readonly mmio: MmioBus;
+  readonly phys: PhysicalMemory;
+  readonly decodeCache: DecodeCache;
+  readonly platform: Platform;
+  readonly cpus: Cpu[] = [];
+  readonly time: VirtualTime;
+  readonly random: SeededRandom;
+  readonly config: Required<Omit<MachineConfig, 'maxInstructions'>> & { maxInstructions: number };
+  image: LoadedImage | null = null;
+  stopInfo: StopInfo | null = null;
+  /** Guest serial output sink (the CLI writes it to stdout). */
+  onSerial: (byte: number) => void = () => {};
+
+  constructor(config: MachineConfig = {}) {
+    const vcpus = config.vcpus ?? DEFAULTS.vcpus;
+    const memoryMiB = config.memoryMiB ?? DEFAULTS.memoryMiB;
+    if (!Number.isInteger(vcpus) || vcpus < 1 || vcpus > 1024) throw new RangeError(`vcpus must be an integer from 1 to 1024, not ${vcpus}`);
+    if (!Number.isInteger(memoryMiB) || memoryMiB < 2 || memoryMiB > 3072) throw new RangeError(`memory must be an integer from 2 to 3072 MiB, not ${memoryMiB}`);
+    this.config = {
+      vcpus, memoryMiB,
+      seed: config.seed ?? DEFAULTS.seed,
+      quantum: config.quantum ?? DEFAULTS.quantum,
+      nsPerInstruction: config.nsPerInstruction ?? DEFAULTS.nsPerInstruction,
+      maxInstructions: config.maxInstructions ?? Infinity,
+    };
+    if (!(this.config.quantum >= 1)) throw new RangeError(`quantum must be at least 1, not ${this.config.quantum}`);
+    this.time = new VirtualTime(this.config.nsPerInstruction);
+    this.random = new SeededRandom(this.config.seed | 0);
+    this.events.clock = () => this.time.nowNs();
+    this.ports = new PortBus(this.events);
+    this.mmio = new MmioBus(this.events);
+    const ramBytes = memoryMiB * 1024 * 1024;
+    this.phys = new PhysicalMemory(ramBytes, this.mmio);
+    this.decodeCache = new DecodeCache(this.phys);
+    this.platform = installPlatform(this.ports, this.phys, this.events, {
+      vcpus, ramBytes,
+      clock: this.time,
+      onSerialByte: (b) => this.onSerial(b),
+      onDebugExit: (status) => this.requestStop(-1, 'debug-exit', `guest wrote ${status >> 1} to isa-debug-exit`, status),
+      onReset: () => this.requestStop(-1, 'triple-fault', 'guest requested a reset through port 0x92'),
+    });
+    // Any change on an ISA IRQ line may raise INTR: make the BSP look at it.
+    this.platform.irq.attach({ setIrq: () => { this.cpus[0].attention = true; } });
+    for (let k = 0; k < vcpus; k++) {
+      const c = new Cpu(k, this);
+      // APs wait for INIT-SIPI-SIPI (SDM vol. 3, 9.4); the BSP runs.
+      if (k > 0) c.activity = 'wait-for-sipi';
+      this.cpus.push(c);
+    }
+  }
+
+  // ---- CpuHost ----------------------------------------------------------------------------
+
+  nowNs(): number {
+    return this.time.nowNs();
+  }
+
+  hasExtInt(vcpu: number): boolean {
+    return vcpu === 0 && this.platform.pic.hasInterrupt();
+  }
+
+  ackExtInt(_vcpu: number): number {
+    return this.platform.pic.acknowledge();
+  }
+
+  requestStop(vcpu: number, reason: StopReason, message: string, exitCode?: number): void {
+    if (this.stopInfo) return;
+    this.stopInfo = { reason, message, vcpu, exitCode };
+    for (const c of this.cpus) c.stopRequested = true;
+    this.events.emit(vcpu, 'stop', { reason, message, ...(exitCode !== undefined ? { exitCode } : {}) });
+  }
+
+  // ---- loading ----------------------------------------------------------------------------
+
+  load(bytes: Uint8Array, opts: LoadOptions = {}): LoadedImage {
+    const img = loadImage(bytes, this.phys, opts);
+    this.image = img;
+    applyBootState(this.cpus[0], img.boot);
+    return img;
+  }
+
+  // ---- running ----------------------------------------------------------------------------
+
+  /** Total instructions retired by all vCPUs. */
+  instructions(): number {
+    let n = 0;
+    for (const c of this.cpus) n += c.instret;
+    return n;
+  }
+
+  /**
+   * Runs until the VM stops or `budget` more instructions have been retired (for callers
+   * that run in slices). Returns the stop, or null when the budget ran out first.
+   */
+  run(budget = Infinity): StopInfo | null {
+    const order = this.cpus.slice();
+    const q = this.config.quantum;
+    const ns = this.config.nsPerInstruction;
+    let left = budget;
+    while (!this.stopInfo && left > 0) {
+      const limit = this.config.maxInstructions - this.instructions();
+      if (limit <= 0) {
+        this.requestStop(-1, 'instruction-limit', `stopped after ${this.instructions()} instructions (--max-instructions)`);
+        break;
+      }
+      // The quantum ends at the next timer deadline so timers fire on time.
+      const deadline = this.nextDeadline();
+      const now = this.time.roundStartNs;
+      const untilDeadline = deadline === Infinity ? q : Math.max(1, Math.ceil((deadline - now) / ns));
+      const slice = Math.min(q, untilDeadline, limit, left);
+      if (this.cpus.length > 1) this.random.shuffle(order);
+      let ran = 0;
+      for (const c of order) {
+        if (c.activity !== 'active') continue;
+        this.phys.vcpu = c.index;
+        const start = c.instret;
+        // Time seen by this vCPU advances with its own instructions.
+        this.time.running = c;
+        this.time.runningStart = start;
+        c.run(slice);
+        this.time.running = null;
+        ran = Math.max(ran, c.instret - start);
+        if (this.stopInfo) break;
+      }
+      left -= ran;
+      if (ran > 0) {
+        this.time.roundStartNs += ran * ns;
+      } else if (!this.stopInfo) {
+        if (!this.idle(deadline)) break;
+      }
+      this.fireTimers();
+    }
+    return this.stopInfo;
+  }
+
+  private nextDeadline(): number {
+    let d = Infinity;
+    for (const t of this.platform.timedDevices) d = Math.min(d, t.nextDeadlineNs());
+    return d;
+  }
+
+  private fireTimers(): void {
+    const now = this.time.nowNs();
+    for (const t of this.platform.timedDevices) {
+      if (t.nextDeadlineNs() <= now) t.fire(now);
+    }
+  }
+
+  /**
+   * No vCPU ran: every one is halted (or waiting for SIPI). Wake those with a deliverable
+   * interrupt, else jump to the next timer deadline; if nothing can ever wake them, stop.
+   */
+  private idle(deadline: number): boolean {
+    let woke = false;
+    for (const c of this.cpus) {
+      if (c.activity === 'hlt' && (c.nmiPending || ((c.flags & (1 << 9)) && this.hasExtInt(c.index)))) {
+        c.wake();
+        woke = true;
+      }
+    }
+    if (woke) return true;
+    const canWake = this.cpus.some((c) => c.activity === 'hlt' && (c.flags & (1 << 9)) !== 0);
+    if (deadline !== Infinity && canWake) {
+      this.time.roundStartNs = Math.max(this.time.roundStartNs, deadline);
+      return true;
+    }
+    const halted = this.cpus.filter((c) => c.activity === 'hlt').map((c) => c.index);
+    const why = canWake ? 'with interrupts enabled but no timer or device that could interrupt them' : 'with interrupts disabled';
+    this.requestStop(halted[0] ?? 0, 'halted', `all vCPUs halted (${halted.map((n) => `vCPU ${n} at ${this.cpus[n].csIpString()}`).join(', ') || 'none running'}) ${why}`);
+    return false;
+  }
+
+  /** Subscribes to the event stream. */
+  onEvent(listener: (e: HsEvent) => void): () => void {
+    return this.events.on(listener);
+  }
+}
+
+/** Puts a vCPU in the state a loader describes (SDM-consistent hidden segment parts). */
+export function applyBootState(c: Cpu, b: BootState): void {
+  const r = b.regs;
+  const set = (id: number, v: number | undefined) => { if (v !== undefined) c.setReg(id, 4, v | 0); };
+  set(0, r.eax); set(1, r.ecx); set(2, r.edx ?? 0); set(3, r.ebx); set(4, r.esp); set(5, r.ebp); set(6, r.esi); set(7, r.edi);
+  c.flags = (r.eflags ?? 2) | 2;
+  if (b.mode === 'real16') {
+    const cs = b.cs ?? 0;
+    c.cr0 = 0x60000010;
+    for (const s of [DS, ES, FS, GS, SS]) c.setSegment(s, 0, 0, 0xffff, 0x93);
+    c.setSegment(CS, cs, cs * 16, 0xffff, 0x9b);
+    c.rip = b.rip & 0xffff;
+    c.updateMode();
+    return;
+  }
+  c.gdtBase = b.gdtBase ?? 0;
+  c.gdtLimit = b.gdtLimit ?? 0;
+  const code = b.codeSelector ?? 0x10, data = b.dataSelector ?? 0x18;
+  const flat = (attr: number) => attr | A_G | 0x80;
+  if (b.mode === 'protected32') {
+    c.cr0 = CR0_PE | 0x10;
+    c.setSegment(CS, code, 0, 0xffffffff, flat(0x1b | A_DB));
+    for (const s of [DS, ES, FS, GS, SS]) c.setSegment(s, data, 0, 0xffffffff, flat(0x13 | A_DB));
+    c.rip = b.rip >>> 0;
+  } else {
+    c.cr4 = CR4_PAE;
+    c.cr3 = b.cr3 ?? 0;
+    c.efer = EFER_LME | EFER_LMA;
+    c.cr0 = (CR0_PE | CR0_PG | 0x10) | 0;
+    c.setSegment(CS, code, 0, 0xffffffff, flat(0x1b | A_L));
+    for (const s of [DS, ES, FS, GS, SS]) c.setSegment(s, data, 0, 0xffffffff, flat(0x13 | A_DB));
+    c.rip = b.rip;
+  }
+  c.updateMode();
+}

@@ -1,0 +1,18 @@
+// Bundles the CLI into dist/hyperstep.js. iced-x86 stays external: it loads its
+// WebAssembly from its own package folder at run time.
+import { build } from 'esbuild';
+import { chmodSync } from 'node:fs';
+
+await build({
+  entryPoints: ['cli/main.ts'],
+  outfile: 'dist/hyperstep.js',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  external: ['iced-x86'],
+  banner: { js: '#!/usr/bin/env node' },
+  logLevel: 'warning',
+});
+chmodSync('dist/hyperstep.js', 0o755);
