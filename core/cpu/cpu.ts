@@ -426,14 +426,17 @@ export class Cpu {
 
   /** Segmentation outside 64-bit mode: limit and type checks (SDM vol. 3, 5.3 and 5.5). */
   segLin(seg: number, off: number, size: number, write: boolean): number {
+    if (this.mode64) return this.canonical(seg >= FS ? this.segBase[seg] + off : off, seg);
     const chk = this.segChk[seg];
     if (chk & SC_FLAT && (write ? chk & SC_WRITE : true)) {
       if (off + size - 1 <= 0xffffffff) return off;
     }
-    if (this.mode64) return this.canonical(seg >= FS ? this.segBase[seg] + off : off, seg);
     const vec = seg === SS ? SS_VEC : GP;
-    if (!(chk & SC_USABLE)) fault(vec, 0);
-    if (write ? !(chk & SC_WRITE) : !(chk & SC_READ)) fault(vec, 0);
+    // Real and virtual-8086 mode check only limits; protected mode also usability and type.
+    if (this.cr0 & CR0_PE && !(this.flags & VM)) {
+      if (!(chk & SC_USABLE)) fault(vec, 0);
+      if (write ? !(chk & SC_WRITE) : !(chk & SC_READ)) fault(vec, 0);
+    }
     const limit = this.segLimit[seg];
     const last = off + size - 1;
     if (chk & SC_DOWN) {

@@ -9,3 +9,5 @@
 guest_main:
         push    $main64
         call    lm_enter
+
+        .section .note.GNU-stack, "", @progbits

@@ -103,3 +103,5 @@ lm_entry64:
 lm_pml4: .skip 4096
 lm_pdpt: .skip 4096
 lm_pd:   .skip 4 * 4096
+
+        .section .note.GNU-stack, "", @progbits

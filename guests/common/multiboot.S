@@ -44,12 +44,13 @@ _start:
         mov     %ax, %fs
         mov     %ax, %gs
         /* Zero .bss ourselves rather than trust every loader to honour p_memsz. EBX (the
-           multiboot information pointer) and EDX survive rep stosb. */
+           multiboot information pointer) and EDX survive rep stosl. */
         mov     $__bss_start, %edi
         mov     $__bss_end, %ecx
         sub     %edi, %ecx
+        shr     $2, %ecx                /* link.ld aligns both ends to 16 */
         xor     %eax, %eax
-        rep stosb
+        rep stosl
         mov     $stack_top, %esp
         mov     %edx, mb_magic
         mov     %ebx, mb_info
@@ -114,3 +115,5 @@ guest_mailbox: .long 0, 0, 0, 0
 stack_bottom:
         .skip 16384
 stack_top:
+
+        .section .note.GNU-stack, "", @progbits

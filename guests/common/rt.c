@@ -75,6 +75,11 @@ static void format(struct sink *k, const char *fmt, va_list ap) {
         }
         int width = 0;
         while (*fmt >= '0' && *fmt <= '9') width = width * 10 + (*fmt++ - '0');
+        int precision = -1; /* only used by %s: at most this many characters */
+        if (*fmt == '.') {
+            precision = 0;
+            for (fmt++; *fmt >= '0' && *fmt <= '9'; fmt++) precision = precision * 10 + (*fmt - '0');
+        }
         int size = 0; /* 0 int, 1 long, 2 long long, 3 size_t */
         if (*fmt == 'l') {
             size = 1;
@@ -94,7 +99,9 @@ static void format(struct sink *k, const char *fmt, va_list ap) {
         case 's': {
             const char *s = va_arg(ap, const char *);
             if (!s) s = "(null)";
-            emit_padded(k, s, (int)strlen(s), width, left, ' ', 0);
+            int n = 0;
+            while (s[n] && (precision < 0 || n < precision)) n++;
+            emit_padded(k, s, n, width, left, ' ', 0);
             break;
         }
         case 'd':

@@ -4,7 +4,7 @@
  * The same source builds for 32-bit protected mode and for 64-bit long mode.
  *
  * printf conversions: %c %s %d %i %u %x %X %p %%, with flags '-' and '0', a field width,
- * and the length modifiers l, ll, z.
+ * a precision for %s (%.5s), and the length modifiers l, ll, z.
  */
 #ifndef HYPERSTEP_GUEST_RT_H
 #define HYPERSTEP_GUEST_RT_H

@@ -161,3 +161,5 @@ ser_dec32:
         .section .rodata
 hex_chars:
         .ascii "0123456789abcdef"
+
+        .section .note.GNU-stack, "", @progbits

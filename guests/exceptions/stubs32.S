@@ -145,7 +145,7 @@ t_int3_at:
 
 TEST(t_int3b)
 t_int3b_at:
-        int     $3                      /* CD 03: two bytes, the trap EIP is 2 further */
+        .byte   0xCD, 0x03              /* INT 3 in its 2-byte form (gas would emit CC) */
         ret
 
 TEST(t_into)
@@ -204,6 +204,7 @@ t_pf_write_at:
 TEST(u_int80)
 u_int80_at:
         int     $0x80                   /* DPL3 gate: allowed; the handler IRETs back */
+        .globl u_cli_at
 u_cli_at:
         cli                             /* IOPL=0 < CPL: #GP(0) */
         ud2
@@ -241,3 +242,5 @@ bound_range:
         .section .data
 probe_sp:
         .long   0
+
+        .section .note.GNU-stack, "", @progbits

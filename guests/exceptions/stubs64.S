@@ -214,6 +214,7 @@ t_df_stack_at:
 TEST(u_int80)
 u_int80_at:
         int     $0x80
+        .globl u_cli_at
 u_cli_at:
         cli
         ud2
@@ -246,3 +247,5 @@ probe_sp:
 far_target:
         .long   0x2000                  /* offset */
         .word   SEL_SPARE1              /* 32-bit code segment, limit 0xFFF */
+
+        .section .note.GNU-stack, "", @progbits

@@ -131,3 +131,5 @@ msg_quote_nl:   .asciz "\"\n"
 msg_no_cmdline: .asciz "multiboot: no command line\n"
 msg_pass:       .asciz "PASS\n"
 msg_fail:       .asciz "FAIL\n"
+
+        .section .note.GNU-stack, "", @progbits

@@ -101,7 +101,7 @@ static char bad_tags[64];
 static unsigned bad_len;
 
 void line_begin(const char *name) {
-    con_printf("  %-9s", name);
+    con_printf("  %-11s", name);
     bad_len = 0;
     bad_tags[0] = 0;
 }

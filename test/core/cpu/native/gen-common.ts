@@ -4,7 +4,11 @@ import { encode, Encoding, gprOf, RegOp, RSP, Size } from './encoder';
 import { MASK64, Rng } from './prng';
 
 /** CPU features that decide whether some encodings mean what we think (F3 0F BD is BSR without ABM). */
-export interface HostFeatures { lzcnt: boolean; tzcnt: boolean; popcnt: boolean; lahf64: boolean }
+export interface HostFeatures {
+  lzcnt: boolean; tzcnt: boolean; popcnt: boolean; lahf64: boolean;
+  /** The kernel runs 32-bit code (compatibility mode); false skips the 32-bit-mode cases. */
+  compat32?: boolean;
+}
 
 export interface Gen {
   rng: Rng;

@@ -33,7 +33,7 @@ export function generateCases(opts: GenerateOptions): Case[] {
   const seed = opts.seed ?? DEFAULT_SEED;
   const scale = opts.scale ?? 1;
   const g: Gen = { rng: new Rng(seed), bits: 64, features: opts.features, scale, out: [] };
-  for (const bits of [64, 32] as const) {
+  for (const bits of (opts.features.compat32 === false ? [64] : [64, 32]) as Array<32 | 64>) {
     g.bits = bits;
     g.scale = bits === 64 ? scale : scale * MODE32_SCALE;
     // Every generator gets its own stream, so adding cases to one family leaves the others unchanged.

@@ -60,13 +60,28 @@ export function buildHarness(): NativeHarness {
     fs.renameSync(tmp, binary);
   }
   const features = JSON.parse(execFileSync(binary, ['--features'], { encoding: 'utf8' })) as Record<string, number | string>;
-  cached = {
+  const h: NativeHarness = {
     binary,
     features: {
       vendor: String(features.vendor), lzcnt: !!features.lzcnt, tzcnt: !!features.tzcnt, popcnt: !!features.popcnt, lahf64: !!features.lahf64,
     },
   };
+  h.features.compat32 = probeCompat32(h);
+  cached = h;
   return cached;
+}
+
+/**
+ * Whether 32-bit code runs here: kernels without IA-32 emulation refuse the far jump to the 32-bit
+ * code selector (#GP), which the harness reports as a fault instead of crashing.
+ */
+function probeCompat32(h: NativeHarness): boolean {
+  const gpr = Array.from({ length: 16 }, () => 0n);
+  // 40 is INC EAX in 32-bit mode (a REX prefix in 64-bit mode).
+  const probe: Case = { family: 'probe', form: 'inc eax', text: 'inc eax', code: Uint8Array.of(0x40), bits: 32,
+    input: { gpr, rflags: 2n }, undefinedFlags: 0, regs: [0] };
+  const [r] = runNative(h, [probe]);
+  return r.fault === null && (r.state.gpr[0] & 0xffffffffn) === 1n;
 }
 
 export function encodeCases(cases: readonly Case[]): Buffer {
