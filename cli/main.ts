@@ -1,6 +1,6 @@
 // `hyperstep`: the command line. `hyperstep run IMAGE [options]` runs a guest with its
 // serial output on stdout and exits as QEMU's isa-debug-exit would.
-import { readFileSync, createWriteStream, WriteStream } from 'node:fs';
+import { readFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { Machine, StopInfo, DEFAULTS } from '../core/machine';
 import { LoaderError, ImageFormat } from '../core/loader';
 
@@ -133,15 +133,19 @@ export function runCommand(o: RunOptions, out: (b: Uint8Array) => void, err: (s:
     }
     throw e;
   }
-  let trace: WriteStream | null = null;
   let traceFd: number | null = null;
   const lines: string[] = [];
+  const flushTrace = () => { if (traceFd !== null && lines.length) { writeSync(traceFd, lines.join('\n') + '\n'); lines.length = 0; } };
   if (o.trace) {
-    trace = createWriteStream(o.trace);
-    void traceFd;
+    try {
+      traceFd = openSync(o.trace, 'w');
+    } catch (e) {
+      err(`hyperstep: cannot write the trace ${o.trace}: ${(e as Error).message}\n`);
+      return EXIT.usage;
+    }
     m.onEvent((e) => {
       lines.push(JSON.stringify(e));
-      if (lines.length >= 4096) { trace!.write(lines.join('\n') + '\n'); lines.length = 0; }
+      if (lines.length >= 4096) flushTrace();
     });
   }
   // Serial output is buffered and flushed in chunks (and at the end).
@@ -157,14 +161,12 @@ export function runCommand(o: RunOptions, out: (b: Uint8Array) => void, err: (s:
     stop = m.run();
   } catch (e) {
     flush();
+    if (traceFd !== null) { flushTrace(); closeSync(traceFd); }
     err(`hyperstep: internal error: ${(e as Error).stack ?? e}\n`);
     return EXIT.error;
   }
   flush();
-  if (trace) {
-    if (lines.length) trace.write(lines.join('\n') + '\n');
-    trace.end();
-  }
+  if (traceFd !== null) { flushTrace(); closeSync(traceFd); }
   if (!stop) return 0;
   if (stop.reason === 'debug-exit') return stop.exitCode ?? 1;
   err(`hyperstep: ${stop.message}\n`);

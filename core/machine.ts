@@ -104,7 +104,7 @@ export class Machine implements CpuHost {
   requestStop(vcpu: number, reason: StopReason, message: string, exitCode?: number): void {
     if (this.stopInfo) return;
     this.stopInfo = { reason, message, vcpu, exitCode };
-    for (const c of this.cpus) c.stopRequested = true;
+    for (const c of this.cpus) { c.stopRequested = true; c.attention = true; }
     this.events.emit(vcpu, 'stop', { reason, message, ...(exitCode !== undefined ? { exitCode } : {}) });
   }
 

@@ -216,9 +216,16 @@ export class Cpu {
       try {
         this.loop(end);
       } catch (e) {
-        if (e instanceof CpuFault) this.raise(e.vector, e.errorCode, EventKind.Exception);
-        else if (e instanceof CpuStop) break;
-        else throw e;
+        if (!(e instanceof CpuFault)) {
+          if (e instanceof CpuStop) break;
+          throw e;
+        }
+        try {
+          this.raise(e.vector, e.errorCode, EventKind.Exception);
+        } catch (e2) {
+          if (e2 instanceof CpuStop) break; // triple fault
+          throw e2;
+        }
       }
     }
     return this.instret - start;

@@ -47,8 +47,9 @@ export class PortBus {
 
   write(vcpu: number, port: number, size: AccessSize, value: number): void {
     const dev = this.map[port & 0xffff];
-    if (dev) dev.portWrite(port, size, value >>> 0);
+    // The access is recorded before the device acts, so what it causes follows it in the trace.
     if (this.events.active) this.events.emit(vcpu, 'port.write', { port, size, value: value >>> 0, unassigned: !dev });
+    if (dev) dev.portWrite(port, size, value >>> 0);
   }
 }
 
@@ -78,7 +79,7 @@ export class MmioBus {
 
   write(vcpu: number, pa: number, size: AccessSize, value: number): void {
     const r = this.find(pa);
-    if (r) r.dev.mmioWrite(pa - r.base, size, value >>> 0);
     if (this.events.active) this.events.emit(vcpu, 'mmio.write', { address: pa, size, value: value >>> 0, unassigned: !r });
+    if (r) r.dev.mmioWrite(pa - r.base, size, value >>> 0);
   }
 }

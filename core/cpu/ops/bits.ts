@@ -4,7 +4,7 @@ import { onMnemonic } from '../decode';
 import type { Cpu } from '../cpu';
 import type { Insn } from '../insn';
 import { K_REG, K_IMM, CF, ZF, ARITH_FLAGS } from '../regs';
-import { cond, materialize, szp } from '../flags';
+import { cond, materialize, szp, PARITY } from '../flags';
 
 const BT = 0, BTS = 1, BTR = 2, BTC = 3;
 
@@ -61,21 +61,22 @@ function setZc(c: Cpu, f: number): void {
   c.flags = (c.flags & ~ARITH_FLAGS) | f;
 }
 
+// BSF/BSR define only ZF. This host's Intel CPU clears CF, AF, SF and OF and sets PF from the
+// bit index found (from 0 when the source is zero), as a logic instruction on the index would.
 onMnemonic([Mnemonic.Bsf, Mnemonic.Bsr], (c, i) => {
   const size = i.opSize;
   const v = c.readOp(i, 1), vH = size === 8 ? c.hi : 0;
   const val = size === 2 ? v & 0xffff : v;
-  materialize(c);
   if ((val | vH) === 0) {
-    // Source zero: ZF set, destination unchanged (Intel leaves it as it was).
-    c.flags |= ZF;
+    // Source zero: ZF set, destination unchanged (Intel leaves it as it was, even a 32-bit one).
+    setZc(c, ZF | PARITY[0]);
     return;
   }
   let r: number;
   if (i.mnem === Mnemonic.Bsf) r = val !== 0 ? ctz32(val) : 32 + ctz32(vH);
   else r = size === 8 && vH !== 0 ? 63 - clz32(vH) : 31 - clz32(val);
   c.setReg(i.r0, size, r, 0);
-  c.flags &= ~ZF;
+  setZc(c, PARITY[r]);
 });
 
 onMnemonic([Mnemonic.Lzcnt, Mnemonic.Tzcnt], (c, i) => {

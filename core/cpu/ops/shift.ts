@@ -44,6 +44,11 @@ function bit64(hi: number, lo: number, b: number): number {
   return b >= 32 ? (hi >>> (b - 32)) & 1 : (lo >>> b) & 1;
 }
 
+/** Bit (width - 2) of a value, the bit a 1-bit left shift moves into the sign. */
+function top2(a: number, aH: number, size: number): number {
+  return size === 8 ? (aH >>> 30) & 1 : (a >>> (size * 8 - 2)) & 1;
+}
+
 function setFlags(c: Cpu, keep: number, f: number): void {
   materialize(c);
   c.flags = (c.flags & ~(ARITH_FLAGS & ~keep)) | (f & ARITH_FLAGS & ~keep);
@@ -80,10 +85,10 @@ function shift(kind: number) {
       }
       lo |= 0;
     }
-    const msb = size === 8 ? hi >>> 31 : (lo >>> (bitsN - 1)) & 1;
     const origMsb = size === 8 ? aH >>> 31 : (a >>> (bitsN - 1)) & 1;
-    // OF is defined for 1-bit shifts; for larger counts this host's Intel CPU computes it the same way.
-    const of = kind === SHL ? msb ^ cf : kind === SHR ? origMsb : 0;
+    // OF is defined for 1-bit shifts only; for larger counts Intel CPUs still give the 1-bit
+    // answer from the original operand (SHL: its top two bits differ; SHR: its top bit).
+    const of = kind === SHL ? origMsb ^ top2(a, aH, size) : kind === SHR ? origMsb : 0;
     writeDst(c, i, size, lo, hi);
     setFlags(c, 0, szp(lo, size, hi) | (cf ? CF : 0) | (of ? OF : 0) | (kind === SAR && false ? AF : 0));
   };
@@ -112,12 +117,16 @@ function rotate(left: boolean) {
       lo |= 0;
     }
     const msb = size === 8 ? hi >>> 31 : (lo >>> (bitsN - 1)) & 1;
-    const msb2 = size === 8 ? (hi >>> 30) & 1 : (lo >>> (bitsN - 2)) & 1;
     const cf = left ? lo & 1 : msb;
-    const of = left ? msb ^ cf : msb ^ msb2;
+    // OF is defined for 1-bit rotates; for any count Intel CPUs give the 1-bit answer from the
+    // original operand: ROL, its top two bits differ; ROR, its top and bottom bits differ.
+    const origMsb = size === 8 ? aH >>> 31 : (a >>> (bitsN - 1)) & 1;
+    const of = left ? origMsb ^ top2(a, aH, size) : origMsb ^ (a & 1);
     writeDst(c, i, size, lo, hi);
-    // ROL/ROR change only CF and OF.
-    setFlags(c, ~(CF | OF), (cf ? CF : 0) | (of ? OF : 0));
+    // ROL/ROR change only CF and OF; with an immediate count other than 1 this host's Intel
+    // CPU leaves OF alone (the CL form computes it as above).
+    const keepOf = i.k1 === K_IMM && masked !== 1;
+    setFlags(c, keepOf ? ~CF : ~(CF | OF), (cf ? CF : 0) | (of ? OF : 0));
   };
 }
 
@@ -151,9 +160,9 @@ function rotateCarry(left: boolean) {
       }
     }
     lo |= 0; hi |= 0;
-    const msb = size === 8 ? hi >>> 31 : (lo >>> (bitsN - 1)) & 1;
-    const msb2 = size === 8 ? (hi >>> 30) & 1 : (lo >>> (bitsN - 2)) & 1;
-    const of = left ? msb ^ cf : n === 1 ? oldMsb ^ oldCf : msb ^ msb2;
+    // OF as for a 1-bit rotate of the original operand, whatever the count (Intel behaviour):
+    // RCL, its top two bits differ; RCR, its top bit differs from the old CF.
+    const of = left ? oldMsb ^ top2(a, aH, size) : oldMsb ^ oldCf;
     writeDst(c, i, size, lo, hi);
     setFlags(c, ~(CF | OF), (cf ? CF : 0) | (of ? OF : 0));
   };
@@ -213,9 +222,10 @@ function doubleShift(left: boolean) {
       }
     }
     lo |= 0;
-    const msb = size === 8 ? hi >>> 31 : (lo >>> (bitsN - 1)) & 1;
+    // OF as for a 1-bit shift, whatever the count (Intel behaviour): the sign changes when the
+    // bit shifted into it (SHLD: the destination's next bit; SHRD: the source's bit 0) differs.
     const origMsb = size === 8 ? aH >>> 31 : (a >>> (bitsN - 1)) & 1;
-    const of = msb ^ origMsb;
+    const of = origMsb ^ (left ? top2(a, aH, size) : src & 1);
     writeDst(c, i, size, size === 2 ? lo & 0xffff : lo, hi);
     setFlags(c, 0, szp(lo, size, hi) | (cf ? CF : 0) | (of ? OF : 0));
   };
