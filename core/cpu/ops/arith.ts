@@ -342,8 +342,10 @@ onMnemonic(Mnemonic.Cmpxchg, (c, i) => {
     const src = c.getReg(i.r1, size);
     writeDst(c, i, size, src, c.hi);
   } else {
-    // The destination is written back unchanged on failure (a locked cycle always writes), then the accumulator.
-    writeDst(c, i, size, dst, dstH);
+    // On failure a memory destination is written back unchanged (the locked cycle always
+    // writes, SDM vol. 2 CMPXCHG); a register destination is not written at all, so a 32-bit
+    // one keeps bits 63:32 (as this host's Intel CPU does). Then the accumulator is loaded.
+    if (i.k0 !== K_REG) writeDst(c, i, size, dst, dstH);
     c.setReg(RAX, size, dst, dstH);
   }
 });
@@ -396,16 +398,20 @@ onMnemonic(Mnemonic.Das, (c) => {
   c.setReg(RAX, 1, r);
   setArith(c, szp(r & 0xff, 1) | newCf | newAf);
 });
+// AAA: AX += 0x106, AAS: AX -= 6 and AH -= 1 (so a borrow out of AL reaches AH too), when the
+// low nibble is above 9 or AF is set; AL keeps its low nibble. SF/ZF/PF/OF are undefined: this
+// host's Intel CPU sets SF, ZF and PF from the final AL and clears OF.
 onMnemonic([Mnemonic.Aaa, Mnemonic.Aas], (c, i) => {
   const ax = c.gpr[RAX] & 0xffff;
   const add = i.mnem === Mnemonic.Aaa;
   let r = ax, f = 0;
   if ((ax & 0xf) > 9 || getAF(c)) {
-    r = add ? ax + 0x106 : ((ax - 6) & 0xff) | (((ax >> 8) - 1) << 8);
+    r = add ? ax + 0x106 : ax - 6 - 0x100;
     f = AF | CF;
   }
-  c.setReg(RAX, 2, r & 0xff0f);
-  setArith(c, f | (szp(r & 0xff, 1) & ~(CF | AF)));
+  r &= 0xff0f;
+  c.setReg(RAX, 2, r);
+  setArith(c, f | szp(r & 0xff, 1));
 });
 onMnemonic(Mnemonic.Aam, (c, i) => {
   const base = i.immLo & 0xff;
@@ -415,11 +421,14 @@ onMnemonic(Mnemonic.Aam, (c, i) => {
   c.setReg(RAX, 2, r);
   setArith(c, szp(r & 0xff, 1));
 });
+// AAD: AL = AL + AH * imm8, AH = 0. OF, AF and CF are undefined: this host's Intel CPU sets
+// them, with SF/ZF/PF, as the 8-bit addition of AL and the low byte of AH * imm8 would.
 onMnemonic(Mnemonic.Aad, (c, i) => {
   const ax = c.gpr[RAX];
-  const r = ((ax & 0xff) + ((ax >> 8) & 0xff) * (i.immLo & 0xff)) & 0xff;
-  c.setReg(RAX, 2, r);
-  setArith(c, szp(r, 1));
+  const al = ax & 0xff, prod = (((ax >> 8) & 0xff) * (i.immLo & 0xff)) & 0xff;
+  const r = al + prod;
+  c.setReg(RAX, 2, r & 0xff);
+  lazy(c, L_ADD, 1, al, prod, r);
 });
 
 void Code; void onCode; void L_LOGIC;
