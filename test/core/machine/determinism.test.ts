@@ -9,7 +9,7 @@ import { Machine } from '../../../core/machine';
 const GUESTS = join(__dirname, '../../../../guests');
 
 function traceHash(image: string, seed: number, quantum?: number): { hash: string; events: number; output: string } {
-  const m = new Machine({ memoryMiB: 64, seed, quantum });
+  const m = new Machine({ memoryMiB: 64, seed, quantum, maxInstructions: 50_000_000 });
   m.load(readFileSync(image), { imagePath: image });
   const h = createHash('sha256');
   let events = 0;
