@@ -5,9 +5,11 @@
 // One bare machine per bitness is built on first use and reused: flat ring-0 segments,
 // for 64-bit mode 4-level paging that identity-maps the first 4 MiB, no devices. Each call
 // resets the registers, copies the code into the code page and executes it with the
-// interpreter's own fetch/execute step until RIP leaves the code. A CPU exception is
-// caught where the instruction raises it (before delivery), so the state returned is the
-// one the exception handler would see, as a native signal handler sees it.
+// interpreter's own fetch/execute step until RIP leaves the code (or HLT). A CPU exception
+// is caught where the instruction raises it (before delivery), so the state returned is the
+// one the exception handler would see, as a native signal handler sees it; INT n, INT3,
+// INTO and INT1 are reported the same way (after the instruction) instead of being delivered.
+// Snippets may use memory at 0x200000..0x3fffff (identity-mapped RAM, kept between calls).
 import { Mnemonic } from 'iced-x86';
 import { Cpu, CpuHost } from './cpu';
 import './ops';
@@ -30,7 +32,7 @@ export interface SnippetResult { state: SnippetState; fault: number | null /* ex
 const RAM = 4 << 20;
 const GDT = 0x500;
 const PML4 = 0x1000, PDPT = 0x2000, PD = 0x3000;
-/** The code page: snippets run from here; memory around it is free for their data. */
+/** The code page: snippets run from here. */
 const CODE = 0x100000;
 /** Longest snippet accepted (the code must fit in its page with room to decode the last instruction). */
 const MAX_CODE = 4096 - 16;
@@ -43,8 +45,8 @@ interface Bench {
   cpu: Cpu;
   phys: PhysicalMemory;
   bits: 32 | 64;
-  /** Why the machine stopped (unsupported instruction, triple fault), from requestStop. */
-  stop: string | null;
+  /** Returns and forgets why the vCPU asked to stop (unsupported instruction, triple fault). */
+  takeStop(): string | null;
   /** Bytes of the previous snippet, to skip rewriting (and re-decoding) identical code. */
   last: Uint8Array;
   // Baseline system state, restored when a snippet changed it.
@@ -66,13 +68,13 @@ function buildBench(bits: 32 | 64): Bench {
   const phys = new PhysicalMemory(RAM, new MmioBus(events));
   const ports = new PortBus(events);
   const decodeCache = new DecodeCache(phys);
-  const bench = { phys, bits, stop: null, last: new Uint8Array(0) } as Partial<Bench> as Bench;
+  let stop: string | null = null;
   const host: CpuHost = {
     phys, ports, events, decodeCache,
     nowNs: () => 0,
     hasExtInt: () => false,
     ackExtInt: () => 0,
-    requestStop: (_vcpu, _reason, message) => { bench.stop = message; },
+    requestStop: (_vcpu, _reason, message) => { stop ??= message; },
   };
   const cpu = new Cpu(0, host);
   const poke = (pa: number, bytes: number[]) => phys.writeBytes(pa, Uint8Array.from(bytes));
@@ -81,7 +83,7 @@ function buildBench(bits: 32 | 64): Bench {
   poke(GDT, [...new Array(8).fill(0), ...gdtEntry(0xfffff, 0x9a, long ? 0xa : 0xc), ...gdtEntry(0xfffff, 0x92, 0xc)]);
   cpu.gdtBase = GDT; cpu.gdtLimit = 0x17;
   // No IDT: exceptions are caught before delivery and software interrupts are not executed
-  // (see step()), so a delivery can only be a bug; with limit 0 it ends in a triple fault stop.
+  // (see runSnippet), so a delivery can only be a bug; with limit 0 it ends in a triple fault stop.
   cpu.idtBase = 0; cpu.idtLimit = 0;
   cpu.cr0 = CR0_PE | CR0_ET | CR0_NE;
   cpu.cr4 = CR4_OSFXSR;
@@ -96,8 +98,12 @@ function buildBench(bits: 32 | 64): Bench {
     cpu.cr0 |= CR0_PG;
   }
   flushTlb(cpu, true);
-  bench.cpu = cpu;
-  bench.cr0 = cpu.cr0; bench.cr3 = cpu.cr3; bench.cr4 = cpu.cr4; bench.efer = cpu.efer;
+  const bench: Bench = {
+    cpu, phys, bits,
+    takeStop: () => { const s = stop; stop = null; return s; },
+    last: new Uint8Array(0),
+    cr0: cpu.cr0, cr3: cpu.cr3, cr4: cpu.cr4, efer: cpu.efer,
+  };
   resetSegments(bench);
   return bench;
 }
@@ -124,7 +130,7 @@ function resetSystem(b: Bench): void {
   c.sysAccess = false;
   c.stopRequested = false;
   c.shadowUntil = -1;
-  b.stop = null;
+  b.takeStop();
 }
 
 function loadCode(b: Bench, code: Uint8Array): void {
@@ -185,7 +191,7 @@ export function runSnippet(code: Uint8Array, bits: 32 | 64, state: SnippetState)
     }
   } catch (e) {
     if (e instanceof CpuFault) faultVector = e.vector;
-    else if (e instanceof CpuStop) throw new Error(b.stop ?? `the vCPU stopped (${e.reason})`);
+    else if (e instanceof CpuStop) throw new Error(b.takeStop() ?? `the vCPU stopped (${e.reason})`);
     else throw e;
   }
   const out: bigint[] = [];

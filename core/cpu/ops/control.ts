@@ -1,5 +1,5 @@
 // Control transfer: JMP, Jcc, CALL, RET, far forms, LOOP/LOOPcc, JrCXZ, INT n/INT3/INTO/INT1,
-// IRET, HLT.
+// BOUND, IRET, HLT.
 import { Code, Mnemonic } from 'iced-x86';
 import { onCode, onMnemonic } from '../decode';
 import type { Cpu } from '../cpu';
@@ -8,7 +8,7 @@ import { fault } from '../fault';
 import { cond, getOF, getZF } from '../flags';
 import { deliverEvent, EventKind, iret } from '../interrupts';
 import { farJump, readDescriptor, checkCodePrivilege, loadCodeSegment, loadStackSegment, dpl } from '../segments';
-import { K_NONE, K_REG, K_MEM, CS, SS, ES, DS, FS, GS, GP, RCX, RSP, A_L, A_S, A_UNUSABLE, A_DB } from '../regs';
+import { K_NONE, K_REG, K_MEM, CS, SS, ES, DS, FS, GS, GP, BR, UD, RCX, RSP, A_L, A_S, A_UNUSABLE, A_DB } from '../regs';
 
 const TWO32 = 4294967296;
 
@@ -184,6 +184,27 @@ onMnemonic(Mnemonic.Int, (c, i) => deliverEvent(c, i.immLo & 0xff, null, EventKi
 onMnemonic(Mnemonic.Int3, (c) => deliverEvent(c, 3, null, EventKind.SoftwareException));
 onMnemonic(Mnemonic.Into, (c) => { if (getOF(c)) deliverEvent(c, 4, null, EventKind.SoftwareException); });
 onMnemonic(Mnemonic.Int1, (c) => deliverEvent(c, 1, null, EventKind.External));
+
+// BOUND r16/r32, m16&16 / m32&32 (SDM vol. 2, BOUND): both bounds are read (so a #GP or #PF on
+// the operand comes first), then the signed index must lie within [lower, upper], else #BR.
+// Not encodable in 64-bit mode (62h is the EVEX prefix there); #UD if it ever reaches us.
+onMnemonic(Mnemonic.Bound, (c, i) => {
+  if (c.mode64) fault(UD);
+  const size = i.opSize;
+  // One segmentation check covers both bounds (an operand past the limit is #GP/#SS).
+  const lin = c.memLin(i, size * 2, false);
+  let lower: number, upper: number, index: number;
+  if (size === 2) {
+    lower = (c.readLin16(lin) << 16) >> 16;
+    upper = (c.readLin16((lin + 2) >>> 0) << 16) >> 16;
+    index = (c.gpr[i.r0] << 16) >> 16;
+  } else {
+    lower = c.readLin32(lin);
+    upper = c.readLin32((lin + 4) >>> 0);
+    index = c.gpr[i.r0];
+  }
+  if (index < lower || index > upper) fault(BR);
+});
 
 onMnemonic([Mnemonic.Iret, Mnemonic.Iretd, Mnemonic.Iretq], (c, i) => iret(c, i.opSize || (i.mnem === Mnemonic.Iretq ? 8 : i.mnem === Mnemonic.Iretd ? 4 : 2)));
 

@@ -121,9 +121,12 @@ function batch(c: Cpu, i: Insn, left: number, size: number, down: boolean,
 
 let readHi = 0;
 
-/** Reads an element at a physical address (64-bit: high half in readHi). */
+/** Reads an element at a physical address (64-bit: high half in readHi, else readHi is 0). */
 function physRead(c: Cpu, pa: number, size: number): number {
   const phys = c.host.phys;
+  // Callers compare (value, readHi) pairs: a stale high half from an earlier 8-byte read
+  // would make equal words and dwords compare unequal (REPE/REPNE SCASW/SCASD).
+  readHi = 0;
   switch (size) {
     case 1: return phys.read8(pa);
     case 2: return phys.read16(pa);

@@ -78,7 +78,7 @@ onCode([Code.Mov_r32_cr, Code.Mov_r64_cr], (c, i) => {
   const n = i.r1;
   let v: number;
   switch (n) {
-    case 0: v = c.cr0; break;
+    case 0: v = c.cr0 >>> 0; break;
     case 2: v = c.cr2; break;
     case 3: v = c.cr3; break;
     case 4: v = c.cr4; break;
