@@ -25,6 +25,37 @@ export interface EventMap {
   'vcpu.state': { from: string; to: string };
   'stop': { reason: StopReason; message: string; exitCode?: number };
   'tlb.flush': { kind: 'invlpg' | 'cr3' | 'cr0' | 'cr4' | 'all'; address?: number };
+  // Local APIC and IOAPIC (core/apic). The vcpu of an APIC event is the LAPIC's vCPU; IOAPIC events use -1.
+  /** An IPI leaves the sender (ICR or x2APIC SELF IPI decoded; trigger is the effective one). */
+  'ipi.send': {
+    vector: number; mode: 'fixed' | 'lowest' | 'smi' | 'nmi' | 'init' | 'init-deassert' | 'startup';
+    destMode: 'physical' | 'logical'; level: boolean; trigger: 'edge' | 'level';
+    shorthand: 'none' | 'self' | 'all' | 'all-but-self'; dest: number; x2apic: boolean; icrLow: number; icrHigh: number;
+  };
+  /** A fixed interrupt set a new IRR bit (source: ipi, ioapic, msi, timer, lint0, lint1, error, ...). */
+  'ipi.accept': { vector: number; trigger: 'edge' | 'level'; source: string };
+  /** A fixed interrupt found its IRR bit already set: two requests became one. */
+  'ipi.collapse': { vector: number; trigger: 'edge' | 'level'; source: string };
+  /** A fixed interrupt was refused (illegal vector 0-15, APIC software- or hardware-disabled). */
+  'apic.reject': { vector: number; source: string; reason: 'illegal-vector' | 'sw-disabled' | 'hw-disabled' };
+  /** EOI: the ISR bit cleared (-1: ISR was empty); level = its TMR bit was set (EOI sent to the IOAPIC). */
+  'eoi': { vector: number; level: boolean };
+  /** A write to a LAPIC register by the guest (valueHigh: x2APIC ICR bits 63:32). */
+  'apic.write': { register: string; value: number; valueHigh: number; x2apic: boolean };
+  /** Something the hardware ignores or faults on: an invalid ICR combination, an x2APIC MSR #GP, a reserved register, an illegal IA32_APIC_BASE write. */
+  'apic.illegal': { kind: 'icr' | 'msr-read' | 'msr-write' | 'mmio' | 'apic-base'; reason: string; address: number; value: number; valueHigh: number };
+  /** Errors recorded in the ESR (bits: the new ones; esr: all collected since the last ESR write). */
+  'apic.error': { bits: number; esr: number };
+  /** IA32_APIC_BASE changed the APIC mode. */
+  'apic.mode': { from: 'disabled' | 'xapic' | 'x2apic'; to: 'disabled' | 'xapic' | 'x2apic'; base: number };
+  /** The LAPIC timer expired (masked: no interrupt was raised). */
+  'apic.timer': { mode: 'one-shot' | 'periodic' | 'tsc-deadline'; vector: number; masked: boolean };
+  /** The IOAPIC sent a message for a pin. */
+  'ioapic.deliver': { pin: number; vector: number; mode: 'fixed' | 'lowest' | 'smi' | 'nmi' | 'init' | 'extint'; destMode: 'physical' | 'logical'; dest: number; trigger: 'edge' | 'level' };
+  /** The IOAPIC received an EOI; pins: bit mask of the entries whose remote IRR it cleared. */
+  'ioapic.eoi': { vector: number; pins: number };
+  /** A write to an IOAPIC register (through IOWIN). */
+  'ioapic.write': { register: number; value: number };
 }
 
 export type EventName = keyof EventMap;
