@@ -1,0 +1,86 @@
+// How a vCPU reaches its own local APIC: the xAPIC page (an MMIO region every vCPU sees at
+// its own IA32_APIC_BASE, routed to the vCPU making the access) and the MSRs (x2APIC
+// 0x800-0x8FF, IA32_APIC_BASE, IA32_TSC_DEADLINE). Each access is a VM exit, as an
+// APIC-access or MSR exit would be on VMX, counted and recorded by the vmm.
+import type { MmioDevice, AccessSize } from '../memory/bus';
+import type { LocalApic } from '../apic/lapic';
+import type { Vmm } from './vmm';
+import { GP_FAULT } from '../apic/types';
+import { X2APIC_MSR_FIRST, X2APIC_MSR_LAST } from '../apic/registers';
+
+export const XAPIC_DEFAULT_BASE = 0xfee00000;
+/** The window the MMIO bus routes to the LAPICs: the default page (relocation within it is honoured per vCPU). */
+export const XAPIC_WINDOW = 0x100000;
+
+export const MSR_APIC_BASE = 0x1b;
+export const MSR_TSC_DEADLINE = 0x6e0;
+
+const NAMES: Record<number, string> = {
+  0x20: 'ID', 0x30: 'VER', 0x80: 'TPR', 0x90: 'APR', 0xa0: 'PPR', 0xb0: 'EOI', 0xc0: 'RRD', 0xd0: 'LDR', 0xe0: 'DFR', 0xf0: 'SVR',
+  0x280: 'ESR', 0x2f0: 'LVT_CMCI', 0x300: 'ICR_LOW', 0x310: 'ICR_HIGH', 0x320: 'LVT_TIMER', 0x330: 'LVT_THERMAL', 0x340: 'LVT_PERF',
+  0x350: 'LVT_LINT0', 0x360: 'LVT_LINT1', 0x370: 'LVT_ERROR', 0x380: 'TIMER_ICR', 0x390: 'TIMER_CCR', 0x3e0: 'TIMER_DCR',
+};
+
+/** The SDM's name of the register at an xAPIC offset ("ISR[2]" for the banked ones). */
+export function apicRegisterName(offset: number): string {
+  const o = offset & 0xff0;
+  if (NAMES[o]) return NAMES[o];
+  if (o >= 0x100 && o < 0x180) return `ISR[${(o - 0x100) >> 4}]`;
+  if (o >= 0x180 && o < 0x200) return `TMR[${(o - 0x180) >> 4}]`;
+  if (o >= 0x200 && o < 0x280) return `IRR[${(o - 0x200) >> 4}]`;
+  return `reserved 0x${o.toString(16)}`;
+}
+
+/** The MMIO window at 0xFEE00000: each access goes to the LAPIC of the vCPU making it. */
+export class ApicMmio implements MmioDevice {
+  readonly name = 'local APIC';
+  /** The vCPU whose access is being served (the machine sets it before each vCPU runs). */
+  current = 0;
+
+  constructor(private readonly lapics: readonly LocalApic[], private readonly vmm: Vmm) {}
+
+  private target(offset: number): LocalApic | null {
+    const l = this.lapics[this.current];
+    const pa = XAPIC_DEFAULT_BASE + offset;
+    // Only the page this vCPU's IA32_APIC_BASE points at, and only in xAPIC mode.
+    if (l.mode() !== 'xapic' || pa - (pa % 4096) !== l.mmioBase()) return null;
+    return l;
+  }
+
+  mmioRead(offset: number, size: AccessSize): number {
+    const l = this.target(offset);
+    const value = l ? l.readMmio(offset & 0xfff, size) >>> 0 : [0, 0xff, 0xffff, 0, 0xffffffff][size];
+    this.vmm.exit(this.current, 'MMIO', { address: XAPIC_DEFAULT_BASE + offset, size, direction: 'read', value, region: l ? 'lapic' : 'unassigned', register: apicRegisterName(offset & 0xfff) });
+    return value;
+  }
+
+  mmioWrite(offset: number, size: AccessSize, value: number): void {
+    const l = this.target(offset);
+    this.vmm.exit(this.current, 'MMIO', { address: XAPIC_DEFAULT_BASE + offset, size, direction: 'write', value: value >>> 0, region: l ? 'lapic' : 'unassigned', register: apicRegisterName(offset & 0xfff) });
+    if (l) l.writeMmio(offset & 0xfff, size, value);
+  }
+}
+
+/** MSR access to the LAPIC: returns the value, '#GP', or null when the MSR is not the APIC's. */
+export function apicMsrRead(l: LocalApic, msr: number, tscToNs: (tsc: number) => number): [number, number] | typeof GP_FAULT | null {
+  void tscToNs;
+  if (msr === MSR_APIC_BASE) return l.readApicBase();
+  if (msr === MSR_TSC_DEADLINE) {
+    const ns = l.readTscDeadline();
+    return [ns % 4294967296 | 0, Math.floor(ns / 4294967296) | 0];
+  }
+  if (msr >= X2APIC_MSR_FIRST && msr <= X2APIC_MSR_LAST) return l.readMsr(msr);
+  return null;
+}
+
+export function apicMsrWrite(l: LocalApic, msr: number, lo: number, hi: number, tscToNs: (tsc: number) => number): 'ok' | typeof GP_FAULT | null {
+  if (msr === MSR_APIC_BASE) return l.writeApicBase(lo, hi);
+  if (msr === MSR_TSC_DEADLINE) {
+    const tsc = (hi >>> 0) * 4294967296 + (lo >>> 0);
+    // A non-zero deadline arms the timer; 0 disarms it (SDM "TSC-Deadline Mode").
+    l.writeTscDeadline(tsc === 0 ? 0 : Math.max(1, tscToNs(tsc)));
+    return 'ok';
+  }
+  if (msr >= X2APIC_MSR_FIRST && msr <= X2APIC_MSR_LAST) return l.writeMsr(msr, lo, hi);
+  return null;
+}
