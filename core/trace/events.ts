@@ -1,5 +1,7 @@
 // The typed event stream. Every layer reports what it does here; the CLI's --trace
 // writes these as JSON lines, the debugger's breakpoints are predicates over them.
+import type { ExitQualification } from '../vmm/types';
+
 
 /** Why a vCPU or the whole VM stopped. */
 export type StopReason =
@@ -24,6 +26,8 @@ export interface EventMap {
   'interrupt': { vector: number; source: 'pic' | 'nmi' | 'apic' };
   'vcpu.state': { from: string; to: string };
   'stop': { reason: StopReason; message: string; exitCode?: number };
+  /** A VM exit (bhyve VM_EXITCODE_* names) and its qualification. */
+  'exit': { reason: string } & ExitQualification;
   'tlb.flush': { kind: 'invlpg' | 'cr3' | 'cr0' | 'cr4' | 'all'; address?: number };
   // Local APIC and IOAPIC (core/apic). The vcpu of an APIC event is the LAPIC's vCPU; IOAPIC events use -1.
   /** An IPI leaves the sender (ICR or x2APIC SELF IPI decoded; trigger is the effective one). */
