@@ -3,6 +3,7 @@
 import { readFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { Machine, StopInfo, DEFAULTS } from '../core/machine';
 import { LoaderError, ImageFormat } from '../core/loader';
+import { CAPABILITIES, EXIT_REASONS, QUIRKS, isCapability, isQuirk } from '../core/vmm/types';
 
 /** Exit statuses for stops other than isa-debug-exit (whose statuses are odd: (value << 1) | 1). */
 export const EXIT = {
@@ -26,6 +27,10 @@ ELF64 (entered in long mode with identity paging), or a flat binary (--format fl
 
 Options:
   --vcpus N             number of vCPUs, 1-1024 (default ${DEFAULTS.vcpus}); APs wait for INIT-SIPI-SIPI
+  --x2apic              advertise x2APIC in CPUID (LAPICs start in xAPIC mode, as after firmware)
+  --cap NAME            VM capability (repeatable): ipi-exit, hlt-exit, pause-exit
+  --quirk NAME          reproduce a named hypervisor bug (repeatable); --quirk help lists them
+  --stats               print exit counts per vCPU and reason to stderr at the end
   --memory MiB          guest RAM in MiB, 2-3072 (default ${DEFAULTS.memoryMiB}, as QEMU)
   --seed S              scheduler seed (default ${DEFAULTS.seed}); same image+config+seed = same run
   --quantum N           instructions per scheduling quantum (default ${DEFAULTS.quantum})
@@ -35,6 +40,7 @@ Options:
   --flat-mode M         real16 | protected32 | long64 for a flat binary (default protected32)
   --max-instructions N  stop after N instructions in total
   --trace FILE          write every event (JSON lines) to FILE
+  --no-jit              interpret every instruction (no compiled blocks; same results, slower)
   -h, --help            this text
 
 Exit status:
@@ -50,6 +56,7 @@ Exit status:
 `;
 
 class UsageError extends Error {}
+class QuirkHelp extends Error {}
 
 interface RunOptions {
   image: string;
@@ -63,6 +70,11 @@ interface RunOptions {
   flatMode?: 'real16' | 'protected32' | 'long64';
   maxInstructions?: number;
   trace?: string;
+  jit?: boolean;
+  x2apic?: boolean;
+  capabilities: string[];
+  quirks: string[];
+  stats?: boolean;
 }
 
 function parseNumber(flag: string, v: string | undefined): number {
@@ -73,7 +85,7 @@ function parseNumber(flag: string, v: string | undefined): number {
 }
 
 export function parseRunArgs(args: string[]): RunOptions {
-  const o: Partial<RunOptions> = {};
+  const o: Partial<RunOptions> = { capabilities: [], quirks: [] };
   for (let k = 0; k < args.length; k++) {
     const a = args[k];
     const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -95,7 +107,21 @@ export function parseRunArgs(args: string[]): RunOptions {
         if (v !== 'real16' && v !== 'protected32' && v !== 'long64') throw new UsageError(`--flat-mode: '${v}' is not one of real16, protected32, long64`);
         o.flatMode = v; break;
       }
+      case '--x2apic': o.x2apic = true; break;
+      case '--stats': o.stats = true; break;
+      case '--cap': {
+        const v = value();
+        if (!v || !isCapability(v)) throw new UsageError(`--cap: '${v ?? ''}' is not one of ${CAPABILITIES.join(', ')}`);
+        o.capabilities!.push(v); break;
+      }
+      case '--quirk': {
+        const v = value();
+        if (v === 'help') throw new QuirkHelp();
+        if (!v || !isQuirk(v)) throw new UsageError(`--quirk: '${v ?? ''}' is not one of ${Object.keys(QUIRKS).join(', ')} (--quirk help explains them)`);
+        o.quirks!.push(v); break;
+      }
       case '--max-instructions': o.maxInstructions = parseNumber(flag, value()); break;
+      case '--no-jit': if (inline !== undefined) throw new UsageError('--no-jit takes no value'); o.jit = false; break;
       case '--trace': { const v = value(); if (!v) throw new UsageError('--trace needs a file name'); o.trace = v; break; }
       default:
         if (a.startsWith('-')) throw new UsageError(`unknown option '${a}' (see hyperstep --help)`);
@@ -118,7 +144,8 @@ export function runCommand(o: RunOptions, out: (b: Uint8Array) => void, err: (s:
   }
   let m: Machine;
   try {
-    m = new Machine({ vcpus: o.vcpus, memoryMiB: o.memoryMiB, seed: o.seed, quantum: o.quantum, maxInstructions: o.maxInstructions });
+    m = new Machine({ vcpus: o.vcpus, memoryMiB: o.memoryMiB, seed: o.seed, quantum: o.quantum, maxInstructions: o.maxInstructions, jit: o.jit,
+      x2apic: o.x2apic, capabilities: o.capabilities, quirks: o.quirks });
   } catch (e) {
     err(`hyperstep: ${(e as Error).message}\n`);
     return EXIT.usage;
@@ -167,10 +194,20 @@ export function runCommand(o: RunOptions, out: (b: Uint8Array) => void, err: (s:
   }
   flush();
   if (traceFd !== null) { flushTrace(); closeSync(traceFd); }
+  if (o.stats) err(exitStats(m));
   if (!stop) return 0;
   if (stop.reason === 'debug-exit') return stop.exitCode ?? 1;
   err(`hyperstep: ${stop.message}\n`);
   return EXIT[stop.reason as keyof typeof EXIT] ?? EXIT.error;
+}
+
+/** Exit counts per vCPU and reason, as a table (only reasons that occurred). */
+export function exitStats(m: Machine): string {
+  const used = EXIT_REASONS.filter((r) => m.cpus.some((c) => m.vmm.exitCount(c.index, r) > 0));
+  const rows = [['vCPU', ...used, 'instructions']];
+  for (const c of m.cpus) rows.push([String(c.index), ...used.map((r) => String(m.vmm.exitCount(c.index, r))), String(c.instret)]);
+  const w = rows[0].map((_, k) => Math.max(...rows.map((r) => r[k].length)));
+  return 'exits per vCPU and reason:\n' + rows.map((r) => r.map((x, k) => x.padStart(w[k])).join('  ')).join('\n') + '\n';
 }
 
 export function main(argv: string[]): number {
@@ -187,6 +224,11 @@ export function main(argv: string[]): number {
     }
     throw new UsageError(`unknown command '${cmd}' (commands: run)`);
   } catch (e) {
+    if (e instanceof QuirkHelp) {
+      process.stdout.write('Quirks (default off; each reproduces a real hypervisor bug):\n' +
+        Object.entries(QUIRKS).map(([k, v]) => `  ${k.padEnd(24)} ${v}\n`).join(''));
+      return 0;
+    }
     if (e instanceof UsageError) {
       process.stderr.write(`hyperstep: ${e.message}\n`);
       return EXIT.usage;

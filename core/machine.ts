@@ -10,6 +10,14 @@ import { installPlatform, Platform } from './devices/platform';
 import { loadImage, LoadedImage, LoadOptions, BootState } from './loader';
 import { SeededRandom, VirtualTime } from './sched/scheduler';
 import { CS, DS, ES, FS, GS, SS, CR0_PE, CR0_PG, CR4_PAE, EFER_LMA, EFER_LME, A_DB, A_G, A_L } from './cpu/regs';
+import { defaultCpuModel } from './cpu/cpuid';
+import { LocalApic } from './apic/lapic';
+import { IoApic, IOAPIC_BASE, IOAPIC_SIZE } from './apic/ioapic';
+import { LVT_LINT0, LVT_LINT1, LVT_MASKED, DM_EXTINT } from './apic/registers';
+import { Vmm } from './vmm/vmm';
+import { ApicMmio, apicMsrRead, apicMsrWrite, XAPIC_DEFAULT_BASE } from './vmm/apic-access';
+import { Capability, Quirk, isCapability, isQuirk, CAPABILITIES, QUIRKS } from './vmm/types';
+import type { MsrHost } from './cpu/msr';
 
 export interface MachineConfig {
   vcpus?: number;
@@ -21,6 +29,14 @@ export interface MachineConfig {
   maxInstructions?: number;
   /** Virtual nanoseconds per retired instruction. */
   nsPerInstruction?: number;
+  /** Advertise x2APIC in CPUID (the LAPICs start in xAPIC mode either way, as after firmware). */
+  x2apic?: boolean;
+  /** VM capabilities (bhyve VM_CAP_*): ipi-exit, hlt-exit, pause-exit. */
+  capabilities?: string[];
+  /** Named hypervisor bugs to reproduce (see core/vmm/types.ts QUIRKS). */
+  quirks?: string[];
+  /** Compile hot code to JavaScript (core/cpu/jit); false interprets every instruction. Same results either way. */
+  jit?: boolean;
 }
 
 export interface StopInfo {
@@ -31,9 +47,9 @@ export interface StopInfo {
   exitCode?: number;
 }
 
-export const DEFAULTS = { vcpus: 1, memoryMiB: 128, seed: 0, quantum: 10000, nsPerInstruction: 1 };
+export const DEFAULTS = { vcpus: 1, memoryMiB: 128, seed: 0, quantum: 10000, nsPerInstruction: 1, jit: true };
 
-export class Machine implements CpuHost {
+export class Machine implements CpuHost, MsrHost {
   readonly events = new EventStream();
   readonly ports: PortBus;
   readonly mmio: MmioBus;
@@ -41,9 +57,13 @@ export class Machine implements CpuHost {
   readonly decodeCache: DecodeCache;
   readonly platform: Platform;
   readonly cpus: Cpu[] = [];
+  readonly lapics: LocalApic[] = [];
+  readonly ioapic: IoApic;
+  readonly vmm: Vmm;
+  private readonly apicMmio: ApicMmio;
   readonly time: VirtualTime;
   readonly random: SeededRandom;
-  readonly config: Required<Omit<MachineConfig, 'maxInstructions'>> & { maxInstructions: number };
+  readonly config: Required<Omit<MachineConfig, 'maxInstructions' | 'x2apic' | 'capabilities' | 'quirks'>> & { maxInstructions: number };
   image: LoadedImage | null = null;
   stopInfo: StopInfo | null = null;
   /** Guest serial output sink (the CLI writes it to stdout). */
@@ -59,6 +79,7 @@ export class Machine implements CpuHost {
       seed: config.seed ?? DEFAULTS.seed,
       quantum: config.quantum ?? DEFAULTS.quantum,
       nsPerInstruction: config.nsPerInstruction ?? DEFAULTS.nsPerInstruction,
+      jit: config.jit ?? DEFAULTS.jit,
       maxInstructions: config.maxInstructions ?? Infinity,
     };
     if (!(this.config.quantum >= 1)) throw new RangeError(`quantum must be at least 1, not ${this.config.quantum}`);
@@ -70,6 +91,7 @@ export class Machine implements CpuHost {
     const ramBytes = memoryMiB * 1024 * 1024;
     this.phys = new PhysicalMemory(ramBytes, this.mmio);
     this.decodeCache = new DecodeCache(this.phys);
+    this.decodeCache.blocks.enabled = this.config.jit;
     this.platform = installPlatform(this.ports, this.phys, this.events, {
       vcpus, ramBytes,
       clock: this.time,
@@ -79,12 +101,47 @@ export class Machine implements CpuHost {
     });
     // Any change on an ISA IRQ line may raise INTR: make the BSP look at it.
     this.platform.irq.attach({ setIrq: () => { this.cpus[0].attention = true; } });
+    const caps = config.capabilities ?? [];
+    const quirks = config.quirks ?? [];
+    for (const c of caps) if (!isCapability(c)) throw new RangeError(`unknown capability '${c}' (one of: ${CAPABILITIES.join(', ')})`);
+    for (const q of quirks) if (!isQuirk(q)) throw new RangeError(`unknown quirk '${q}' (one of: ${Object.keys(QUIRKS).join(', ')})`);
+    const model = defaultCpuModel();
+    // TSC-deadline timer (CPUID.1:ECX[24]) always; x2APIC (ECX[21]) when asked for.
+    model.features1Ecx |= (1 << 24) | (config.x2apic ? 1 << 21 : 0);
     for (let k = 0; k < vcpus; k++) {
-      const c = new Cpu(k, this);
+      const c = new Cpu(k, this, model);
       // APs wait for INIT-SIPI-SIPI (SDM vol. 3, 9.4); the BSP runs.
       if (k > 0) c.activity = 'wait-for-sipi';
       this.cpus.push(c);
     }
+    this.vmm = new Vmm(this.cpus, this, { capabilities: new Set(caps as Capability[]), quirks: new Set(quirks as Quirk[]) });
+    for (let k = 0; k < vcpus; k++) {
+      const l = new LocalApic(k, k, k === 0, this.time, this.vmm, this.events);
+      if (quirks.includes('accept-while-disabled')) l.acceptWhileSoftwareDisabled = true;
+      this.lapics.push(l);
+    }
+    this.vmm.attach(this.lapics);
+    // The BSP's LAPIC as SeaBIOS leaves it: software-enabled, LINT0 ExtINT (virtual wire), LINT1 NMI.
+    const bsp = this.lapics[0];
+    bsp.writeSvr(0x1ff);
+    bsp.writeLvt(LVT_LINT0, 0x8700);
+    bsp.writeLvt(LVT_LINT1, 0x8400);
+    this.ioapic = new IoApic(this.vmm, this.events);
+    this.vmm.ioapic = this.ioapic;
+    this.mmio.register(IOAPIC_BASE, IOAPIC_SIZE, this.ioapic);
+    this.platform.irq.attach(this.ioapic);
+    this.apicMmio = new ApicMmio(this.lapics, this.vmm);
+    this.mmio.register(XAPIC_DEFAULT_BASE, 0x1000, this.apicMmio);
+    // The PIC's INTR reaches the vCPUs through LINT0: any ISA line change may raise it.
+    this.platform.irq.attach({ setIrq: () => { for (let k = 0; k < vcpus; k++) if (this.lint0ExtInt(k)) this.vmm.kick(this.lapics[k]); } });
+  }
+
+  /** Whether vCPU k takes 8259 interrupts: LINT0 unmasked in ExtINT mode, or its APIC off (LINT0 = INTR). */
+  private lint0ExtInt(k: number): boolean {
+    const l = this.lapics[k];
+    if (l.mode() === 'disabled') return k === 0;
+    const e = l.lvt[LVT_LINT0];
+    return !(e & LVT_MASKED) && ((e >>> 8) & 7) === DM_EXTINT;
   }
 
   // ---- CpuHost ----------------------------------------------------------------------------
@@ -93,12 +150,29 @@ export class Machine implements CpuHost {
     return this.time.nowNs();
   }
 
+  /** A maskable interrupt is ready for vCPU `vcpu`: from its LAPIC, or from the 8259 through LINT0. */
   hasExtInt(vcpu: number): boolean {
-    return vcpu === 0 && this.platform.pic.hasInterrupt();
+    const l = this.lapics[vcpu];
+    if (l.pendingVector() >= 0 || l.extIntLatched) return true;
+    return this.lint0ExtInt(vcpu) && this.platform.pic.hasInterrupt();
   }
 
-  ackExtInt(_vcpu: number): number {
+  /** INTA: the LAPIC's vector moves IRR -> ISR now; otherwise the 8259 answers. */
+  ackExtInt(vcpu: number): number {
+    const l = this.lapics[vcpu];
+    const v = l.acknowledge();
+    if (v >= 0) return v;
+    l.ackExtInt();
     return this.platform.pic.acknowledge();
+  }
+
+  msrRead(c: Cpu, msr: number): [number, number] | '#GP' | null {
+    return apicMsrRead(this.lapics[c.index], msr, (t) => t);
+  }
+
+  msrWrite(c: Cpu, msr: number, lo: number, hi: number): 'ok' | '#GP' | null {
+    // TSC ticks are nanoseconds of virtual time (Cpu.tsc): the deadline converts by the TSC offset.
+    return apicMsrWrite(this.lapics[c.index], msr, lo, hi, (tsc) => tsc - c.tscOffset);
   }
 
   requestStop(vcpu: number, reason: StopReason, message: string, exitCode?: number): void {
@@ -151,6 +225,7 @@ export class Machine implements CpuHost {
       for (const c of order) {
         if (c.activity !== 'active') continue;
         this.phys.vcpu = c.index;
+        this.apicMmio.current = c.index;
         const start = c.instret;
         // Time seen by this vCPU advances with its own instructions.
         this.time.running = c;
@@ -174,12 +249,16 @@ export class Machine implements CpuHost {
   private nextDeadline(): number {
     let d = Infinity;
     for (const t of this.platform.timedDevices) d = Math.min(d, t.nextDeadlineNs());
+    for (const t of this.lapics) d = Math.min(d, t.nextDeadlineNs());
     return d;
   }
 
   private fireTimers(): void {
     const now = this.time.nowNs();
     for (const t of this.platform.timedDevices) {
+      if (t.nextDeadlineNs() <= now) t.fire(now);
+    }
+    for (const t of this.lapics) {
       if (t.nextDeadlineNs() <= now) t.fire(now);
     }
   }

@@ -1,6 +1,7 @@
 // One virtual CPU: architectural state, memory access through segmentation and the
-// TLB, and the interpreter loop. Instruction semantics live in ops/, paging in mmu.ts,
-// descriptor loads in segments.ts, exception delivery in interrupts.ts.
+// TLB, and the interpreter loop (which runs blocks compiled by jit/ where hot code has
+// them). Instruction semantics live in ops/, paging in mmu.ts, descriptor loads in
+// segments.ts, exception delivery in interrupts.ts.
 import { Insn } from './insn';
 import { decodeInsn, disassemble } from './decode';
 import { CpuFault, CpuStop, fault } from './fault';
@@ -15,6 +16,7 @@ import type { PhysicalMemory } from '../memory/physical';
 import type { PortBus } from '../memory/bus';
 import type { EventStream, CpuMode } from '../trace/events';
 import type { DecodeCache } from './decode-cache';
+import type { BlockPage } from './jit/cache';
 import type { CpuModel } from './cpuid';
 import { defaultCpuModel } from './cpuid';
 
@@ -101,10 +103,14 @@ export class Cpu {
   /** Treat the next accesses as supervisor (descriptor tables, TSS): set by system code. */
   sysAccess = false;
 
-  // Fetch cache: the current code page.
-  private fetchVpn = -1;
+  // Fetch cache: the current code page's linear base (NaN: none), physical base, decoded instructions.
+  private fetchLin = NaN;
   private fetchPa = 0;
   private fetchArr: (Insn | undefined)[] | null = null;
+  /** Compiled blocks of the current code page (null: not RAM). */
+  private fetchBlocks: BlockPage | null = null;
+  /** RIP starts a block (after a block end, a compiled block, an event): counts towards compiling. */
+  private leader = true;
 
   activity: Activity = 'active';
   /** Instructions retired. */
@@ -192,7 +198,7 @@ export class Cpu {
     this.needR = user ? P_RUSER : P_RSUP;
     this.needW = (user ? P_WUSER : P_WSUP) | P_DIRTY;
     this.needX = user ? P_XUSER : P_XSUP;
-    this.fetchVpn = -1;
+    this.fetchLin = NaN;
     if (old !== this.mode && this.host.events.active) {
       this.host.events.emit(this.index, 'mode.change', { from: old, to: this.mode, rip: this.rip });
     }
@@ -200,7 +206,7 @@ export class Cpu {
 
   /** Forgets the cached code page (TLB flushes, paging changes). */
   dropFetchCache(): void {
-    this.fetchVpn = -1;
+    this.fetchLin = NaN;
   }
 
   // ---- the interpreter loop -------------------------------------------------------------
@@ -220,6 +226,7 @@ export class Cpu {
           if (e instanceof CpuStop) break;
           throw e;
         }
+        this.leader = true;
         try {
           this.raise(e.vector, e.errorCode, EventKind.Exception);
         } catch (e2) {
@@ -235,14 +242,63 @@ export class Cpu {
   stopRequested = false;
 
   private loop(end: number): void {
+    const jit = this.host.decodeCache.blocks.enabled;
     while (this.instret < end) {
-      if (this.attention && this.checkEvents()) return;
-      const i = this.fetch();
-      this.nextRip = this.rip + i.len;
-      i.exec(this, i);
-      this.rip = this.nextRip;
-      this.instret++;
+      if (this.attention) {
+        if (this.checkEvents()) return;
+        // Still set: an interrupt shadow, checked again at the next boundary, so one at a time.
+        if (this.attention) { this.step(); continue; }
+      }
+      if (jit && this.runBlock(end)) continue;
+      this.step();
     }
+  }
+
+  /** Interprets one instruction. */
+  private step(): void {
+    const i = this.fetch();
+    this.nextRip = this.rip + i.len;
+    i.exec(this, i);
+    this.rip = this.nextRip;
+    this.instret++;
+    this.leader = i.endsBlock;
+  }
+
+  /**
+   * Runs the compiled block at RIP if there is one that fits the budget and the CS limit;
+   * otherwise counts the execution towards compiling one. Returns false to interpret.
+   */
+  private runBlock(end: number): boolean {
+    const rip = this.rip;
+    let lin: number;
+    if (this.mode64) lin = rip;
+    else {
+      if (rip > this.segLimit[CS]) return false;
+      lin = (this.segBase[CS] + rip) >>> 0;
+    }
+    let off = lin - this.fetchLin;
+    if (!(off >= 0 && off < 4096)) {
+      this.refillFetch(lin);
+      off = lin & 0xfff;
+    }
+    const page = this.fetchBlocks;
+    if (page === null) return false;
+    const b = page.blocks[off];
+    if (b !== undefined && b.bits === this.bits) {
+      const fn = b.fn;
+      if (fn === null || this.instret + b.n > end) return false;
+      if (!this.mode64 && rip + (b.endPa - b.startPa) - 1 > this.segLimit[CS]) return false;
+      this.leader = true;
+      let next = fn(this, end);
+      // Chaining: a block may name its successor in the same page (direct branch or fall-through).
+      while (next !== undefined && next.fn !== null && next.bits === this.bits && !this.attention && this.instret + next.n <= end
+        && (this.mode64 || this.rip + (next.endPa - next.startPa) - 1 <= this.segLimit[CS])) {
+        next = next.fn(this, end);
+      }
+      return true;
+    }
+    if (this.leader && ++page.heat[off] >= page.threshold) this.host.decodeCache.blocks.build(page, this.fetchPa, off, this.bits, this.fetchArr!);
+    return false;
   }
 
   /** Pending interrupts and state at an instruction boundary. Returns true to leave the loop. */
@@ -266,6 +322,7 @@ export class Cpu {
 
   /** Delivers an exception or interrupt; escalates to #DF and triple fault per SDM vol. 3, 6.15. */
   raise(vector: number, errorCode: number | null, kind: EventKind): void {
+    this.leader = true;
     deliverEvent(this, vector, errorCode, kind);
   }
 
@@ -276,27 +333,34 @@ export class Cpu {
   }
 
   fetch(): Insn {
+    const rip = this.rip;
     let lin: number;
-    if (this.mode64) lin = this.rip;
+    if (this.mode64) lin = rip;
     else {
-      if (this.rip > this.segLimit[CS]) fault(GP, 0);
-      lin = (this.segBase[CS] + this.rip) >>> 0;
+      if (rip > this.segLimit[CS]) fault(GP, 0);
+      lin = (this.segBase[CS] + rip) >>> 0;
     }
-    const vpn = Math.floor(lin / 4096);
-    if (vpn !== this.fetchVpn) this.refillFetch(lin, vpn);
-    const off = lin & 0xfff;
+    // Same page as the last fetch: no translation (a subtraction instead of a division).
+    let off = lin - this.fetchLin;
+    if (!(off >= 0 && off < 4096)) {
+      this.refillFetch(lin);
+      off = lin & 0xfff;
+    }
     const arr = this.fetchArr;
     let i = arr !== null ? arr[off] : undefined;
     if (i === undefined || i.bits !== this.bits) i = this.decodeAt(lin, off);
-    if (!this.mode64 && this.rip + i.len - 1 > this.segLimit[CS]) fault(GP, 0);
+    if (!this.mode64 && rip + i.len - 1 > this.segLimit[CS]) fault(GP, 0);
     return i;
   }
 
-  private refillFetch(lin: number, vpn: number): void {
+  private refillFetch(lin: number): void {
     const pa = this.translate(lin, 2);
     this.fetchPa = pa - (pa % 4096);
-    this.fetchArr = this.host.decodeCache.page(this.fetchPa);
-    this.fetchVpn = vpn;
+    const dc = this.host.decodeCache;
+    this.fetchArr = dc.page(this.fetchPa);
+    // Looked up even with the JIT off, so turning it on (blocks.enabled) takes effect at once.
+    this.fetchBlocks = this.fetchArr !== null ? dc.blocks.page(this.fetchPa) : null;
+    this.fetchLin = lin - (lin & 0xfff);
   }
 
   private decodeAt(lin: number, off: number): Insn {

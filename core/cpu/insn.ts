@@ -43,6 +43,12 @@ export class Insn {
   /** 0 none, 1 REP/REPE, 2 REPNE. */
   rep = 0;
   lock = false;
+  /**
+   * The instruction ends a JIT block (control transfer or not whitelisted), so the one
+   * after it starts a block: only those starts count towards compiling. Set when the
+   * instruction enters the decode cache; true for uncached ones.
+   */
+  endsBlock = true;
   /** The raw bytes, for messages and the disassembler. */
   bytes: Uint8Array = EMPTY;
 }

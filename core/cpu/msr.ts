@@ -32,16 +32,23 @@ function isMtrr(msr: number): boolean {
   return (msr >= 0x200 && msr <= 0x20f) || msr === 0x250 || msr === 0x258 || msr === 0x259 || (msr >= 0x268 && msr <= 0x26f);
 }
 
-/** Optional hook for the local APIC (IA32_APIC_BASE, x2APIC 0x800-0x8FF); returns false if not handled. */
-export interface MsrExtension {
-  read(c: Cpu, msr: number): [number, number] | null;
-  write(c: Cpu, msr: number, lo: number, hi: number): boolean;
+/**
+ * A host (the VM) that owns MSRs of its own: the local APIC's (IA32_APIC_BASE, x2APIC
+ * 0x800-0x8FF, IA32_TSC_DEADLINE). null = not one of its MSRs; '#GP' = it faults.
+ */
+export interface MsrHost {
+  msrRead?(c: Cpu, msr: number): [number, number] | '#GP' | null;
+  msrWrite?(c: Cpu, msr: number, lo: number, hi: number): 'ok' | '#GP' | null;
 }
-export const msrExtensions: MsrExtension[] = [];
 
 export function rdmsr(c: Cpu, msr: number): [number, number] {
   msr >>>= 0;
-  for (const x of msrExtensions) { const r = x.read(c, msr); if (r) return r; }
+  const host = c.host as MsrHost;
+  if (host.msrRead) {
+    const r = host.msrRead(c, msr);
+    if (r === '#GP') fault(GP, 0);
+    if (r) return r;
+  }
   switch (msr) {
     case IA32_TSC: { const t = c.tsc(); return [t % TWO32 | 0, Math.floor(t / TWO32) | 0]; }
     case IA32_EFER: return [c.efer, 0];
@@ -58,7 +65,12 @@ export function rdmsr(c: Cpu, msr: number): [number, number] {
 
 export function wrmsr(c: Cpu, msr: number, lo: number, hi: number): void {
   msr >>>= 0;
-  for (const x of msrExtensions) if (x.write(c, msr, lo, hi)) return;
+  const host = c.host as MsrHost;
+  if (host.msrWrite) {
+    const r = host.msrWrite(c, msr, lo, hi);
+    if (r === '#GP') fault(GP, 0);
+    if (r === 'ok') return;
+  }
   switch (msr) {
     case IA32_TSC: c.tscOffset = (hi * TWO32 + (lo >>> 0)) - c.host.nowNs(); return;
     case IA32_EFER: return writeEfer(c, lo, hi);

@@ -31,14 +31,20 @@ export class Vmm implements ApicBus, IoApicSink {
   private readonly byApicId = new Map<number, LocalApic>();
   ioapic: IoApic | null = null;
 
+  /** The LAPICs, one per vCPU (attach() fills it: they need this Vmm as their bus first). */
+  readonly lapics: LocalApic[] = [];
+
   constructor(
     readonly cpus: readonly Cpu[],
-    readonly lapics: readonly LocalApic[],
     private readonly host: VmmHost,
     readonly options: VmmOptions,
   ) {
     this.exitCounts = new Uint32Array(cpus.length * EXIT_REASONS.length);
     this.lastExit = cpus.map(() => null);
+  }
+
+  attach(lapics: readonly LocalApic[]): void {
+    this.lapics.push(...lapics);
     for (const l of lapics) this.byApicId.set(l.apicId >>> 0, l);
   }
 
@@ -161,8 +167,9 @@ export class Vmm implements ApicBus, IoApicSink {
   kick(dst: LocalApic): void {
     const c = this.cpus[dst.vcpuIndex];
     c.attention = true;
+    if (dst.takeNmi()) c.nmiPending = true;
     if (c.activity !== 'hlt') return;
-    if (dst.nmiPending || ((c.flags & IF) && (dst.pendingVector() >= 0 || dst.extIntPending()))) {
+    if (c.nmiPending || ((c.flags & IF) && (dst.pendingVector() >= 0 || dst.extIntPending()))) {
       c.activity = 'active';
       this.stateChange(c, 'hlt', 'active');
     }

@@ -6,8 +6,8 @@ import { Machine, StopInfo } from '../../core/machine';
 
 export interface GuestRun { output: string; stop: StopInfo | null; status: number }
 
-export function runHyperstep(image: string, opts: { memoryMiB?: number; vcpus?: number; seed?: number; cmdline?: string; maxInstructions?: number } = {}): GuestRun {
-  const m = new Machine({ memoryMiB: opts.memoryMiB ?? 64, vcpus: opts.vcpus, seed: opts.seed, maxInstructions: opts.maxInstructions ?? 200_000_000 });
+export function runHyperstep(image: string, opts: { memoryMiB?: number; vcpus?: number; seed?: number; cmdline?: string; maxInstructions?: number; x2apic?: boolean } = {}): GuestRun {
+  const m = new Machine({ memoryMiB: opts.memoryMiB ?? 64, vcpus: opts.vcpus, seed: opts.seed, x2apic: opts.x2apic, maxInstructions: opts.maxInstructions ?? 200_000_000 });
   m.load(readFileSync(image), { imagePath: image, cmdline: opts.cmdline });
   const bytes: number[] = [];
   m.onSerial = (b) => bytes.push(b);
@@ -28,7 +28,7 @@ export function qemuBinary(): string | null {
 /** The reference command of the issue, with -m and -smp made explicit. */
 export function runQemu(image: string, opts: { memoryMiB?: number; vcpus?: number; cmdline?: string; timeoutMs?: number } = {}): GuestRun {
   const args = ['-nodefaults', '-display', 'none', '-serial', 'stdio', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x4',
-    '-accel', 'tcg', '-no-reboot', '-m', String(opts.memoryMiB ?? 64), '-smp', String(opts.vcpus ?? 1), '-kernel', image];
+    '-accel', 'tcg,thread=single', '-no-reboot', '-m', String(opts.memoryMiB ?? 64), '-smp', String(opts.vcpus ?? 1), '-kernel', image];
   if (opts.cmdline !== undefined) args.push('-append', opts.cmdline);
   const r = spawnSync(qemuBinary()!, args, { timeout: opts.timeoutMs ?? 60_000, encoding: 'latin1' });
   return { output: r.stdout ?? '', stop: null, status: r.status ?? -1 };

@@ -1,0 +1,99 @@
+// Basic blocks for the JIT: a straight run of decoded instructions inside one physical
+// page, up to and including the first instruction that may transfer control or change
+// the state the following instructions were compiled against (mode, paging, segments,
+// interrupt flag). Which instructions may sit in the middle of a block is a whitelist:
+// anything not named here ends its block, so an instruction the JIT knows nothing about
+// can never be run past.
+import { Code, Mnemonic } from 'iced-x86';
+import type { Cpu } from '../cpu';
+import type { Insn } from '../insn';
+import { K_IMM, K_MEM, K_NONE, K_REG, K_XMM } from '../regs';
+
+/** Runs a block; may return the block that follows in the same page (the run loop checks and runs it). */
+export type BlockFn = (c: Cpu, end: number) => Block | undefined;
+
+export class Block {
+  /** Set when a write hits the block's bytes: the running block leaves at its next check. */
+  dead = false;
+  constructor(
+    /** Compiled code; null marks a start the JIT declined (interpreted, never retried until invalidated). */
+    public fn: BlockFn | null,
+    /** Decoder bitness the block was compiled for. */
+    readonly bits: number,
+    /** Guest-physical address of the first byte and one past the last byte. */
+    readonly startPa: number,
+    readonly endPa: number,
+    /** Most instructions one pass may retire (the run loop checks its budget against it). */
+    readonly n: number,
+  ) {}
+}
+
+/** Longest block, in instructions. */
+export const MAX_BLOCK = 48;
+
+/** Near branches the compiler translates itself (they end a block). */
+export const JCC = new Set<number>([Mnemonic.Jo, Mnemonic.Jno, Mnemonic.Jb, Mnemonic.Jae, Mnemonic.Je, Mnemonic.Jne,
+  Mnemonic.Jbe, Mnemonic.Ja, Mnemonic.Js, Mnemonic.Jns, Mnemonic.Jp, Mnemonic.Jnp, Mnemonic.Jl, Mnemonic.Jge,
+  Mnemonic.Jle, Mnemonic.Jg]);
+
+/**
+ * Instructions that may run in the middle of a block: their only effects are on general
+ * registers, flags (arithmetic and DF), XMM state and memory. System instructions, I/O,
+ * segment loads, anything touching IF/TF, and REP string forms (which re-execute
+ * themselves) end the block.
+ */
+const MIDDLE = new Set<number>([
+  Mnemonic.Add, Mnemonic.Or, Mnemonic.Adc, Mnemonic.Sbb, Mnemonic.And, Mnemonic.Sub, Mnemonic.Xor, Mnemonic.Cmp,
+  Mnemonic.Test, Mnemonic.Inc, Mnemonic.Dec, Mnemonic.Neg, Mnemonic.Not, Mnemonic.Mul, Mnemonic.Imul, Mnemonic.Div,
+  Mnemonic.Idiv, Mnemonic.Cbw, Mnemonic.Cwde, Mnemonic.Cdqe, Mnemonic.Cwd, Mnemonic.Cdq, Mnemonic.Cqo, Mnemonic.Xadd,
+  Mnemonic.Cmpxchg, Mnemonic.Cmpxchg8b, Mnemonic.Cmpxchg16b, Mnemonic.Mov, Mnemonic.Movzx, Mnemonic.Movsx,
+  Mnemonic.Movsxd, Mnemonic.Lea, Mnemonic.Xchg, Mnemonic.Push, Mnemonic.Pop, Mnemonic.Shl, Mnemonic.Sal, Mnemonic.Shr,
+  Mnemonic.Sar, Mnemonic.Rol, Mnemonic.Ror, Mnemonic.Rcl, Mnemonic.Rcr, Mnemonic.Shld, Mnemonic.Shrd, Mnemonic.Bt,
+  Mnemonic.Bts, Mnemonic.Btr, Mnemonic.Btc, Mnemonic.Bsf, Mnemonic.Bsr, Mnemonic.Bswap, Mnemonic.Popcnt,
+  Mnemonic.Lzcnt, Mnemonic.Tzcnt, Mnemonic.Nop, Mnemonic.Lahf, Mnemonic.Sahf, Mnemonic.Clc, Mnemonic.Stc,
+  Mnemonic.Cmc, Mnemonic.Cld, Mnemonic.Std, Mnemonic.Leave, Mnemonic.Enter, Mnemonic.Xlatb, Mnemonic.Pushf,
+  Mnemonic.Pushfd, Mnemonic.Pushfq, Mnemonic.Movsb, Mnemonic.Movsw, Mnemonic.Movsd, Mnemonic.Movsq,
+  Mnemonic.Stosb, Mnemonic.Stosw, Mnemonic.Stosd, Mnemonic.Stosq, Mnemonic.Lodsb, Mnemonic.Lodsw, Mnemonic.Lodsd,
+  Mnemonic.Lodsq, Mnemonic.Cmpsb, Mnemonic.Cmpsw, Mnemonic.Cmpsd, Mnemonic.Cmpsq, Mnemonic.Scasb, Mnemonic.Scasw,
+  Mnemonic.Scasd, Mnemonic.Scasq, Mnemonic.Seto, Mnemonic.Setno, Mnemonic.Setb, Mnemonic.Setae, Mnemonic.Sete,
+  Mnemonic.Setne, Mnemonic.Setbe, Mnemonic.Seta, Mnemonic.Sets, Mnemonic.Setns, Mnemonic.Setp, Mnemonic.Setnp,
+  Mnemonic.Setl, Mnemonic.Setge, Mnemonic.Setle, Mnemonic.Setg, Mnemonic.Cmovo, Mnemonic.Cmovno, Mnemonic.Cmovb,
+  Mnemonic.Cmovae, Mnemonic.Cmove, Mnemonic.Cmovne, Mnemonic.Cmovbe, Mnemonic.Cmova, Mnemonic.Cmovs, Mnemonic.Cmovns,
+  Mnemonic.Cmovp, Mnemonic.Cmovnp, Mnemonic.Cmovl, Mnemonic.Cmovge, Mnemonic.Cmovle, Mnemonic.Cmovg,
+  Mnemonic.Prefetchnta, Mnemonic.Prefetcht0, Mnemonic.Prefetcht1, Mnemonic.Prefetcht2, Mnemonic.Prefetchw,
+  Mnemonic.Endbr32, Mnemonic.Endbr64, Mnemonic.Lfence, Mnemonic.Sfence, Mnemonic.Mfence,
+]);
+
+/** String forms (operands decoded as K_OTHER); only without REP, which re-executes itself. */
+const STRING = new Set<number>([Mnemonic.Movsb, Mnemonic.Movsw, Mnemonic.Movsd, Mnemonic.Movsq, Mnemonic.Stosb,
+  Mnemonic.Stosw, Mnemonic.Stosd, Mnemonic.Stosq, Mnemonic.Lodsb, Mnemonic.Lodsw, Mnemonic.Lodsd, Mnemonic.Lodsq,
+  Mnemonic.Cmpsb, Mnemonic.Cmpsw, Mnemonic.Cmpsd, Mnemonic.Cmpsq, Mnemonic.Scasb, Mnemonic.Scasw, Mnemonic.Scasd,
+  Mnemonic.Scasq, Mnemonic.Xlatb]);
+
+/** Memory-only forms with XMM-looking names that touch system state (MXCSR, x87/SSE images). */
+const XMM_SYSTEM = new Set<number>([Mnemonic.Ldmxcsr, Mnemonic.Stmxcsr, Mnemonic.Fxsave, Mnemonic.Fxsave64,
+  Mnemonic.Fxrstor, Mnemonic.Fxrstor64]);
+
+function plainOperand(k: number): boolean {
+  return k === K_NONE || k === K_REG || k === K_MEM || k === K_IMM || k === K_XMM;
+}
+
+/** True when the instruction may be followed by more of the same block. */
+export function continuesBlock(i: Insn): boolean {
+  if (i.rep !== 0) return false;
+  if (STRING.has(i.mnem)) return true;
+  const ops = Math.min(i.nops, 3);
+  for (let n = 0; n < ops; n++) if (!plainOperand(n === 0 ? i.k0 : n === 1 ? i.k1 : i.k2)) return false;
+  if (MIDDLE.has(i.mnem)) return true;
+  // Packed/scalar SSE data instructions: an XMM register operand and nothing else special.
+  if (XMM_SYSTEM.has(i.mnem)) return false;
+  return i.k0 === K_XMM || i.k1 === K_XMM;
+}
+
+/** Direct near JMP/CALL (not the far pointer forms). */
+export function isRelJmp(i: Insn): boolean {
+  return i.mnem === Mnemonic.Jmp && i.k0 === K_NONE && i.code !== Code.Jmp_ptr1616 && i.code !== Code.Jmp_ptr1632;
+}
+export function isRelCall(i: Insn): boolean {
+  return i.mnem === Mnemonic.Call && i.k0 === K_NONE && i.code !== Code.Call_ptr1616 && i.code !== Code.Call_ptr1632;
+}

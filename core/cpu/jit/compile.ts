@@ -1,0 +1,524 @@
+// Translates a basic block into one JavaScript function (new Function), which V8 then
+// compiles to machine code. The common integer forms are written out with their operands,
+// sizes and offsets as constants; every other instruction calls its interpreter handler,
+// so the JIT never has semantics of its own for those.
+//
+// Contract with Cpu.loop (which checked the budget, CS limit and attention at entry):
+// - on return, c.rip is the next instruction and c.instret counts exactly what retired;
+// - on a throw (fault, stop), c.rip is the faulting instruction, c.instret counts the
+//   instructions before it, and the flags are as the interpreter would have left them;
+// - the function returns after any instruction that touched memory or called a handler
+//   when c.attention is set (interrupt, stop, HLT...) or the block was invalidated by a
+//   write (self-modifying code); REP strings and other control-changing instructions end
+//   the block (see block.ts).
+import { Mnemonic } from 'iced-x86';
+import type { Insn } from '../insn';
+import { byCode } from '../decode';
+import { K_IMM, K_MEM, K_REG, CF, OF, SF, ZF } from '../regs';
+import { L_ADD, L_DEC, L_INC, L_LOGIC, L_SUB, PARITY } from '../flags';
+import { Emitter, P_EAGER } from './emit';
+import { Block, BlockFn, JCC, isRelCall, isRelJmp } from './block';
+import type { BlockPage } from './cache';
+import { fastCond } from './fast';
+
+const ADD = 0, OR = 1, AND = 4, SUB = 5, XOR = 6, CMP = 7, TEST = 8;
+const ALU = new Map<number, number>([[Mnemonic.Add, ADD], [Mnemonic.Or, OR], [Mnemonic.And, AND],
+  [Mnemonic.Sub, SUB], [Mnemonic.Xor, XOR], [Mnemonic.Cmp, CMP], [Mnemonic.Test, TEST]]);
+const SETCC = new Set<number>([Mnemonic.Seto, Mnemonic.Setno, Mnemonic.Setb, Mnemonic.Setae, Mnemonic.Sete,
+  Mnemonic.Setne, Mnemonic.Setbe, Mnemonic.Seta, Mnemonic.Sets, Mnemonic.Setns, Mnemonic.Setp, Mnemonic.Setnp,
+  Mnemonic.Setl, Mnemonic.Setge, Mnemonic.Setle, Mnemonic.Setg]);
+const CMOVCC = new Set<number>([Mnemonic.Cmovo, Mnemonic.Cmovno, Mnemonic.Cmovb, Mnemonic.Cmovae, Mnemonic.Cmove,
+  Mnemonic.Cmovne, Mnemonic.Cmovbe, Mnemonic.Cmova, Mnemonic.Cmovs, Mnemonic.Cmovns, Mnemonic.Cmovp,
+  Mnemonic.Cmovnp, Mnemonic.Cmovl, Mnemonic.Cmovge, Mnemonic.Cmovle, Mnemonic.Cmovg]);
+const NO_EFFECT = new Set<number>([Mnemonic.Nop, Mnemonic.Endbr32, Mnemonic.Endbr64, Mnemonic.Prefetchnta,
+  Mnemonic.Prefetcht0, Mnemonic.Prefetcht1, Mnemonic.Prefetcht2, Mnemonic.Prefetchw]);
+
+const MASK_EXPR = ['', ' & 255', ' & 65535', '', ' | 0'];
+const READ = ['', 'readLin8', 'readLin16', '', 'readLin32'];
+const WRITE = ['', 'writeLin8', 'writeLin16', '', 'writeLin32'];
+
+/** One block being compiled. */
+class Compiler {
+  readonly e: Emitter;
+  /** Offset of each instruction from the block start, and of the end (index n). */
+  readonly offs: number[] = [];
+
+  readonly startOff: number;
+
+  constructor(readonly insns: Insn[], readonly bits: number, readonly block: Block, readonly page: BlockPage) {
+    this.startOff = block.startPa % 4096;
+    this.e = new Emitter();
+    let o = 0;
+    for (const i of insns) { this.offs.push(o); o += i.len; }
+    this.offs.push(o);
+  }
+
+  get n(): number { return this.insns.length; }
+
+  // ---- pieces ----------------------------------------------------------------------------
+
+  /**
+   * The block to run next when execution continues at rip0 + delta: a direct branch or the
+   * fall-through to a start in the same page (same linear page, so the translation the run
+   * loop made for this block holds). The loop checks budget, attention and CS limit first.
+   */
+  successor(delta: number): string {
+    const off = this.startOff + delta;
+    return off >= 0 && off < 4096 ? `P.blocks[${off}]` : 'undefined';
+  }
+
+  /** Leaves the block after instruction j (flushing the pending flags). */
+  exitAfter(j: number): string {
+    return `{ ${this.e.flushText()} c.rip = rip0 + ${this.offs[j + 1]}; c.instret = base + ${j + 1}; return; }`;
+  }
+
+  /** After a memory access or handler: leave if the loop must look (interrupt, stop) or the code changed. */
+  checkAfter(j: number): void {
+    this.e.emit(`if (c.attention || B.dead) ${this.exitAfter(j)}`);
+  }
+
+  /** Declares `lin`, the linear address of i's memory operand (segmentation/canonical checks included). */
+  lin(j: number, i: Insn, size: number, write: boolean): void {
+    const e = this.e;
+    if (this.bits === 64) {
+      if (i.mBase === -2) e.emit(`c.rip = rip0 + ${this.offs[j]};`);
+      e.emit(`const lin = c.ea64(${e.k(i)});`);
+      return;
+    }
+    let a = String(i.dispLo);
+    if (i.mBase >= 0) a += ` + g[${i.mBase}]`;
+    else if (i.mBase === -2) a += ` + (rip0 + ${this.offs[j]})`;
+    if (i.mIndex >= 0) a += ` + g[${i.mIndex}] * ${i.mScale}`;
+    const ea = i.addrSize === 2 ? `((${a}) & 65535)` : `((${a}) >>> 0)`;
+    e.emit(`const lin = c.segLin(${i.mSeg}, ${ea}, ${size}, ${write});`);
+  }
+
+  /** Declares `name` (and `nameH` for 8 bytes) with operand n's value as readOp returns it. */
+  read(i: Insn, n: number, size: number, name: string): void {
+    const k = n === 0 ? i.k0 : n === 1 ? i.k1 : i.k2;
+    const r = n === 0 ? i.r0 : n === 1 ? i.r1 : i.r2;
+    const e = this.e;
+    if (k === K_REG) {
+      e.emit(`const ${name} = ${Emitter.reg(r, size)};`);
+      if (size === 8) e.emit(`const ${name}H = g[${r + 16}];`);
+    } else if (k === K_IMM) {
+      e.emit(`const ${name} = ${i.immLo};`);
+      if (size === 8) e.emit(`const ${name}H = ${i.immHi};`);
+    } else if (size === 8) {
+      e.emit(`const ${name} = c.readLin64(lin); const ${name}H = c.hi;`);
+    } else {
+      e.emit(`const ${name} = c.${READ[size]}(lin);`);
+    }
+  }
+
+  /** Writes a memory operand of `size` bytes at `lin` as writeLin would. */
+  store(size: number, v: string, hi: string): void {
+    if (size === 8) this.e.emit(`c.writeLin64(lin, ${v}, ${hi});`);
+    else this.e.emit(`c.${WRITE[size]}(lin, ${v});`);
+  }
+
+  /** Boolean expression for condition cc: from the pending record, else from the Cpu. */
+  cond(cc: number): string {
+    const e = this.e;
+    const x = e.condExpr(cc);
+    if (x !== null) return x;
+    e.flush();
+    return `${e.k(fastCond)}(c, ${cc})`;
+  }
+
+  // ---- instructions ------------------------------------------------------------------------
+
+  /** Emits instruction j inline; false when it is left to its interpreter handler. */
+  inline(j: number, i: Insn): boolean {
+    if (i.lock || byCode[i.code] !== undefined) return false;
+    const m = i.mnem;
+    const alu = ALU.get(m);
+    if (alu !== undefined) return this.alu(j, i, alu);
+    switch (m) {
+      case Mnemonic.Mov: return this.mov(j, i);
+      case Mnemonic.Movzx: case Mnemonic.Movsx: case Mnemonic.Movsxd: return this.extend(j, i);
+      case Mnemonic.Lea: return this.lea(j, i);
+      case Mnemonic.Inc: case Mnemonic.Dec: return this.incDec(j, i);
+      case Mnemonic.Neg: case Mnemonic.Not: return this.negNot(j, i);
+      case Mnemonic.Shl: case Mnemonic.Sal: case Mnemonic.Shr: case Mnemonic.Sar: return this.shift(i);
+      case Mnemonic.Imul: return this.imul(j, i);
+      case Mnemonic.Push: return this.push(j, i);
+      case Mnemonic.Pop: return this.pop(j, i);
+    }
+    if (NO_EFFECT.has(m)) return true;
+    if (SETCC.has(m)) return this.setcc(j, i);
+    if (CMOVCC.has(m)) return this.cmov(j, i);
+    return false;
+  }
+
+  alu(j: number, i: Insn, op: number): boolean {
+    const size = i.opSize, e = this.e;
+    if ((i.k0 !== K_REG && i.k0 !== K_MEM) || (i.k1 !== K_REG && i.k1 !== K_IMM && i.k1 !== K_MEM)) return false;
+    if (size !== 1 && size !== 2 && size !== 4 && size !== 8) return false;
+    const writes = op !== CMP && op !== TEST;
+    const mem = i.k0 === K_MEM || i.k1 === K_MEM;
+    e.emit('{');
+    if (mem) { e.faultPoint(j); this.lin(j, i, size, i.k0 === K_MEM && writes); }
+    this.read(i, 1, size, 'b');
+    this.read(i, 0, size, 'a');
+    const lop = op === ADD ? L_ADD : op === SUB || op === CMP ? L_SUB : L_LOGIC;
+    if (size === 8) {
+      if (op === ADD) e.emit('const s = (a >>> 0) + (b >>> 0); const r = s | 0; const rH = (aH + bH + (s > 4294967295 ? 1 : 0)) | 0;');
+      else if (op === SUB || op === CMP) e.emit('const s = (a >>> 0) - (b >>> 0); const r = s | 0; const rH = (aH - bH - (s < 0 ? 1 : 0)) | 0;');
+      else {
+        const o = op === OR ? '|' : op === XOR ? '^' : '&';
+        e.emit(`const r = a ${o} b; const rH = aH ${o} bH;`);
+      }
+      if (writes) {
+        if (i.k0 === K_REG) e.emit(Emitter.setReg(i.r0, 8, 'r', 'rH'));
+        else this.store(8, 'r', 'rH');
+      }
+      e.emit('fa = a; faH = aH; fb = b; fbH = bH; fr = r; frH = rH;');
+    } else {
+      const o = op === ADD ? '+' : op === SUB || op === CMP ? '-' : op === OR ? '|' : op === XOR ? '^' : '&';
+      e.emit(`const r = a ${o} b;`);
+      if (writes) {
+        if (i.k0 === K_REG) e.emit(Emitter.setReg(i.r0, size, `(r${MASK_EXPR[size]})`));
+        else this.store(size, `(r${MASK_EXPR[size]})`, '0');
+      }
+      e.emit('fa = a; fb = b; fr = r;');
+    }
+    e.setPend({ op: lop, size });
+    if (mem) this.checkAfter(j);
+    e.emit('}');
+    return true;
+  }
+
+  mov(j: number, i: Insn): boolean {
+    const size = i.opSize, e = this.e;
+    const toReg = i.k0 === K_REG && (i.k1 === K_REG || i.k1 === K_IMM || i.k1 === K_MEM);
+    const toMem = i.k0 === K_MEM && (i.k1 === K_REG || i.k1 === K_IMM);
+    if (!(toReg || toMem) || (size !== 1 && size !== 2 && size !== 4 && size !== 8)) return false;
+    const mem = i.k0 === K_MEM || i.k1 === K_MEM;
+    e.emit('{');
+    if (mem) { e.faultPoint(j); this.lin(j, i, size, toMem); }
+    this.read(i, 1, size, 'v');
+    if (toReg) e.emit(Emitter.setReg(i.r0, size, 'v', 'vH'));
+    else this.store(size, 'v', size === 8 ? 'vH' : '0');
+    if (mem) this.checkAfter(j);
+    e.emit('}');
+    return true;
+  }
+
+  extend(j: number, i: Insn): boolean {
+    const e = this.e, s0 = i.s0, s1 = i.s1;
+    if (i.k0 !== K_REG || (i.k1 !== K_REG && i.k1 !== K_MEM) || (s1 !== 1 && s1 !== 2 && s1 !== 4)) return false;
+    e.emit('{');
+    const mem = i.k1 === K_MEM;
+    if (mem) { e.faultPoint(j); this.lin(j, i, s1, false); }
+    this.read(i, 1, s1, 'v0');
+    if (i.mnem === Mnemonic.Movzx) e.emit(Emitter.setReg(i.r0, s0, 'v0', '0'));
+    else {
+      e.emit(`const v = ${s1 === 1 ? '(v0 << 24) >> 24' : s1 === 2 ? '(v0 << 16) >> 16' : 'v0'};`);
+      e.emit(Emitter.setReg(i.r0, s0, 'v', '(v >> 31)'));
+    }
+    if (mem) this.checkAfter(j);
+    e.emit('}');
+    return true;
+  }
+
+  lea(j: number, i: Insn): boolean {
+    const e = this.e, size = i.opSize;
+    if (i.k0 !== K_REG || (size !== 2 && size !== 4 && size !== 8)) return false;
+    const here = `(rip0 + ${this.offs[j]})`;
+    e.emit('{');
+    if (i.addrSize === 8) {
+      // As the LEA handler: a sum of unsigned low halves and of high halves, then the carry.
+      if (i.mBase === -2) {
+        e.emit(`const a = ${here} + ${i.dispLo}; const lo = a % 4294967296; const hi = Math.floor(a / 4294967296);`);
+      } else {
+        let lo = `${i.dispLo >>> 0}`, hi = `${i.dispHi}`;
+        if (i.mBase >= 0) { lo += ` + (g[${i.mBase}] >>> 0)`; hi += ` + g[${i.mBase + 16}]`; }
+        if (i.mIndex >= 0) { lo += ` + (g[${i.mIndex}] >>> 0) * ${i.mScale}`; hi += ` + g[${i.mIndex + 16}] * ${i.mScale}`; }
+        e.emit(`const lo = ${lo}; const hi = ${hi} + Math.floor(lo / 4294967296);`);
+      }
+      e.emit(Emitter.setReg(i.r0, size, '(lo | 0)', '(hi | 0)'));
+    } else {
+      let a = String(i.dispLo);
+      if (i.mBase >= 0) a += ` + g[${i.mBase}]`;
+      else if (i.mBase === -2) a += ` + ${here}`;
+      if (i.mIndex >= 0) a += ` + g[${i.mIndex}] * ${i.mScale}`;
+      e.emit(`const a = (${a})${i.addrSize === 2 ? ' & 65535' : ' | 0'};`);
+      e.emit(Emitter.setReg(i.r0, size, 'a', '0'));
+    }
+    e.emit('}');
+    return true;
+  }
+
+  incDec(j: number, i: Insn): boolean {
+    const e = this.e, size = i.opSize;
+    if ((i.k0 !== K_REG && i.k0 !== K_MEM) || (size !== 1 && size !== 2 && size !== 4 && size !== 8)) return false;
+    const inc = i.mnem === Mnemonic.Inc;
+    // INC/DEC keep CF: from the pending record when it gives it, else still the Cpu's (read lazily).
+    const p = e.pend;
+    let cf: string | null = null;
+    if (p === null) e.noteUse();
+    else if (!((p.op === L_INC || p.op === L_DEC) && p.cpuCF)) {
+      cf = e.carryExpr();
+      if (cf === null) e.flush();
+    }
+    e.emit('{');
+    if (cf !== null) e.emit(`const cf = ${cf};`);
+    const mem = i.k0 === K_MEM;
+    if (mem) { e.faultPoint(j); this.lin(j, i, size, true); }
+    this.read(i, 0, size, 'a');
+    const keep = cf !== null ? 'fcf = cf; ' : '';
+    if (size === 8) {
+      e.emit(`const s = (a >>> 0) ${inc ? '+' : '-'} 1; const r = s | 0; const rH = (aH + (s > 4294967295 ? 1 : s < 0 ? -1 : 0)) | 0;`);
+      if (mem) this.store(8, 'r', 'rH'); else e.emit(Emitter.setReg(i.r0, 8, 'r', 'rH'));
+      e.emit(`${keep}fa = a; faH = aH; fb = 1; fbH = 0; fr = r; frH = rH;`);
+    } else {
+      e.emit(`const r = a ${inc ? '+' : '-'} 1;`);
+      if (mem) this.store(size, `(r${MASK_EXPR[size]})`, '0'); else e.emit(Emitter.setReg(i.r0, size, `(r${MASK_EXPR[size]})`));
+      e.emit(`${keep}fa = a; fb = 1; fr = r;`);
+    }
+    e.setPend({ op: inc ? L_INC : L_DEC, size, cpuCF: cf === null });
+    if (mem) this.checkAfter(j);
+    e.emit('}');
+    return true;
+  }
+
+  negNot(j: number, i: Insn): boolean {
+    const e = this.e, size = i.opSize;
+    if ((i.k0 !== K_REG && i.k0 !== K_MEM) || (size !== 1 && size !== 2 && size !== 4 && size !== 8)) return false;
+    const neg = i.mnem === Mnemonic.Neg;
+    const mem = i.k0 === K_MEM;
+    e.emit('{');
+    if (mem) { e.faultPoint(j); this.lin(j, i, size, true); }
+    this.read(i, 0, size, 'a');
+    const put = (v: string, hi: string) => { if (mem) this.store(size, v, hi); else e.emit(Emitter.setReg(i.r0, size, v, hi)); };
+    if (!neg) {
+      put(size === 8 || size === 4 ? '~a' : `(~a${MASK_EXPR[size]})`, size === 8 ? '~aH' : '0');
+    } else if (size === 8) {
+      e.emit('const s = 0 - (a >>> 0); const r = s | 0; const rH = (0 - aH - (s < 0 ? 1 : 0)) | 0;');
+      put('r', 'rH');
+      e.emit('fa = 0; faH = 0; fb = a; fbH = aH; fr = r; frH = rH;');
+      e.setPend({ op: L_SUB, size });
+    } else {
+      e.emit('const r = -a;');
+      put(`(r${MASK_EXPR[size]})`, '0');
+      e.emit('fa = 0; fb = a; fr = r;');
+      e.setPend({ op: L_SUB, size });
+    }
+    if (mem) this.checkAfter(j);
+    e.emit('}');
+    return true;
+  }
+
+  /** SHL/SAR/SHR r32, imm8: all six flags as the shift handler sets them (AF cleared), kept pending. */
+  shift(i: Insn): boolean {
+    const e = this.e;
+    if (i.k0 !== K_REG || i.k1 !== K_IMM || i.opSize !== 4) return false;
+    const n = i.immLo & 31, r0 = i.r0;
+    e.emit('{');
+    if (n === 0) { e.emit(Emitter.setReg(r0, 4, `g[${r0}]`)); e.emit('}'); return true; }
+    e.emit(`const a = g[${r0}];`);
+    if (i.mnem === Mnemonic.Shr) e.emit(`const r = (a >>> ${n}) | 0; const cf = (a >>> ${n - 1}) & 1; const of = (a >>> 31) & 1;`);
+    else if (i.mnem === Mnemonic.Sar) e.emit(`const r = a >> ${n}; const cf = (a >> ${n - 1}) & 1; const of = 0;`);
+    else e.emit(`const r = a << ${n}; const cf = (a >>> ${32 - n}) & 1; const of = ((a >>> 31) ^ (a >>> 30)) & 1;`);
+    e.emit(Emitter.setReg(r0, 4, 'r'));
+    e.emit('fr = r; fcf = cf; fof = of;');
+    e.setPend({ op: P_EAGER, size: 4, eager: `${e.k(PARITY)}[fr & 255] | (fr === 0 ? ${ZF} : 0) | (fr < 0 ? ${SF} : 0) | fcf | (fof << 11)` });
+    e.emit('}');
+    return true;
+  }
+
+  /** Two- and three-operand IMUL r32: flags as the multiply handler sets them, kept pending. */
+  imul(j: number, i: Insn): boolean {
+    const e = this.e;
+    if (i.opSize !== 4 || i.k0 !== K_REG || i.nops < 2) return false;
+    const sk = i.k1;
+    if (sk !== K_REG && sk !== K_MEM) return false;
+    if (i.nops === 3 && i.k2 !== K_IMM) return false;
+    e.emit('{');
+    const mem = sk === K_MEM;
+    if (mem) { e.faultPoint(j); this.lin(j, i, 4, false); }
+    if (i.nops === 2) { this.read(i, 0, 4, 'a'); this.read(i, 1, 4, 'b'); }
+    else { this.read(i, 1, 4, 'a'); e.emit(`const b = ${i.immLo};`); }
+    // The low half is exact with Math.imul; the product overflows iff it is not that int32.
+    e.emit('const r = Math.imul(a, b); const over = a * b !== r;');
+    e.emit(Emitter.setReg(i.r0, 4, 'r'));
+    e.emit('fr = r; fcf = over ? 1 : 0;');
+    e.setPend({ op: P_EAGER, size: 4, eager: `${e.k(PARITY)}[fr & 255] | (fr < 0 ? ${SF} : 0) | (fcf ? ${CF | OF} : 0)` });
+    if (mem) this.checkAfter(j);
+    e.emit('}');
+    return true;
+  }
+
+  push(j: number, i: Insn): boolean {
+    const e = this.e, size = i.opSize;
+    if ((i.k0 !== K_REG && i.k0 !== K_IMM) || (size !== 2 && size !== 4 && size !== 8)) return false;
+    e.emit('{');
+    this.read(i, 0, size, 'v');
+    e.faultPoint(j);
+    e.emit(`c.push(${size}, v${size === 8 ? ', vH' : ''});`);
+    this.checkAfter(j);
+    e.emit('}');
+    return true;
+  }
+
+  pop(j: number, i: Insn): boolean {
+    const e = this.e, size = i.opSize;
+    if (i.k0 !== K_REG || (size !== 2 && size !== 4 && size !== 8)) return false;
+    e.emit('{');
+    e.faultPoint(j);
+    e.emit(`const v = c.pop(${size});`);
+    e.emit(Emitter.setReg(i.r0, size, 'v', 'c.hi'));
+    this.checkAfter(j);
+    e.emit('}');
+    return true;
+  }
+
+  setcc(j: number, i: Insn): boolean {
+    const e = this.e;
+    if (i.k0 !== K_REG && i.k0 !== K_MEM) return false;
+    e.emit('{');
+    e.emit(`const v = ${this.cond(i.cc)} ? 1 : 0;`);
+    if (i.k0 === K_REG) e.emit(Emitter.setReg(i.r0, 1, 'v'));
+    else { e.faultPoint(j); this.lin(j, i, 1, true); this.store(1, 'v', '0'); this.checkAfter(j); }
+    e.emit('}');
+    return true;
+  }
+
+  cmov(j: number, i: Insn): boolean {
+    const e = this.e, size = i.opSize;
+    if (i.k0 !== K_REG || (i.k1 !== K_REG && i.k1 !== K_MEM) || (size !== 2 && size !== 4 && size !== 8)) return false;
+    e.emit('{');
+    const mem = i.k1 === K_MEM;
+    // The source is read (and may fault) whatever the condition.
+    if (mem) { e.faultPoint(j); this.lin(j, i, size, false); }
+    this.read(i, 1, size, 'v');
+    const cond = this.cond(i.cc);
+    e.emit(`if (${cond}) { ${Emitter.setReg(i.r0, size, 'v', 'vH')} }${size === 4 ? ` else g[${i.r0 + 16}] = 0;` : ''}`);
+    if (mem) this.checkAfter(j);
+    e.emit('}');
+    return true;
+  }
+
+  // ---- block end -------------------------------------------------------------------------
+
+  /** Calls the interpreter handler of instruction j; a terminator leaves the block after it. */
+  callHandler(j: number, i: Insn, last: boolean): void {
+    const e = this.e;
+    e.flush();
+    const next = `rip0 + ${this.offs[j + 1]}`;
+    e.emit(`c.rip = rip0 + ${this.offs[j]}; c.nextRip = ${next};`);
+    e.faultPoint(j);
+    e.emit(`${e.k(i.exec)}(c, ${e.k(i)});`);
+    if (last) e.emit(`c.rip = c.nextRip; c.instret = base + ${j + 1}; return;`);
+    else e.emit(`if (c.attention || B.dead || c.nextRip !== ${next}) { c.rip = c.nextRip; c.instret = base + ${j + 1}; return; }`);
+  }
+
+  /** Continues at rip0 + target after instruction j (the last): loops in place when it is the block start. */
+  jumpTo(j: number, i: Insn, target: number): void {
+    const e = this.e, n = this.n;
+    const natural = (this.bits === 32 && i.opSize === 4) || (this.bits === 64 && i.opSize === 8);
+    if (target === 0 && natural) {
+      // Flags not live at the block start need no flush on the back edge.
+      const flush = e.entryLive === false ? '' : e.flushText();
+      e.emit(`${flush} if (base + ${2 * n} <= end && !c.attention && !B.dead) { base += ${n}; continue; }`);
+      e.emit(`${e.flushText()} c.rip = rip0; c.instret = base + ${n}; return;`);
+      return;
+    }
+    e.emit(e.flushText());
+    e.faultPoint(j);
+    e.emit(`c.branch(rip0 + ${target}, ${i.opSize}); c.rip = c.nextRip; c.instret = base + ${n}; return ${this.successor(target)};`);
+  }
+
+  terminator(j: number, i: Insn): void {
+    const e = this.e;
+    const fall = this.offs[j + 1];
+    const target = fall + i.rel;
+    if (JCC.has(i.mnem) && i.k0 !== K_MEM) {
+      const cond = this.cond(i.cc);
+      const saved = e.pend;
+      e.emit(`if (${cond}) {`);
+      this.jumpTo(j, i, target);
+      e.emit('}');
+      e.pend = saved;
+      e.emit(`${e.flushText()} c.rip = rip0 + ${fall}; c.instret = base + ${j + 1}; return ${this.successor(fall)};`);
+      return;
+    }
+    if (isRelJmp(i)) { this.jumpTo(j, i, target); return; }
+    if (isRelCall(i) && !i.lock) {
+      e.flush();
+      e.faultPoint(j);
+      const size = i.opSize;
+      e.emit(`{ const ret = rip0 + ${fall};`);
+      e.emit(size === 8 ? 'c.push(8, ret % 4294967296 | 0, Math.floor(ret / 4294967296) | 0);' : `c.push(${size}, ret);`);
+      e.emit(`c.branch(rip0 + ${target}, ${size}); c.rip = c.nextRip; c.instret = base + ${j + 1}; return ${this.successor(target)}; }`);
+      return;
+    }
+    if (i.mnem === Mnemonic.Ret && i.nops === 0 && !i.lock && byCode[i.code] === undefined) {
+      e.flush();
+      e.faultPoint(j);
+      const size = i.opSize;
+      e.emit(`{ const ip = c.pop(${size}); const t = ${size === 8 ? 'c.hi * 4294967296 + (ip >>> 0)' : 'ip >>> 0'};`);
+      e.emit(`c.branch(t, ${size}); c.rip = c.nextRip; c.instret = base + ${j + 1}; return; }`);
+      return;
+    }
+    this.callHandler(j, i, true);
+  }
+
+  /** The whole function's source. */
+  source(endsWithTerminator: boolean): string {
+    const e = this.e, n = this.n;
+    const last = endsWithTerminator ? n - 1 : n;
+    for (let j = 0; j < last; j++) {
+      const i = this.insns[j];
+      if (!this.inline(j, i)) this.callHandler(j, i, false);
+    }
+    if (endsWithTerminator) this.terminator(n - 1, this.insns[n - 1]);
+    else e.emit(`${e.flushText()} c.rip = rip0 + ${this.offs[n]}; c.instret = base + ${n}; return ${this.successor(this.offs[n])};`);
+    const cases = e.catchFlush.map((f, j) => (f ? `case ${j}: ${f} break;` : '')).join(' ');
+    const offs = e.k(Int32Array.from(this.offs));
+    const block = e.k(this.block);
+    const page = e.k(this.page);
+    const consts = e.consts.map((_, id) => `const k${id} = K[${id}];`).join('\n');
+    return `${consts}
+return function block(c, end) {
+  const g = c.gpr, B = ${block}, P = ${page};
+  const rip0 = c.rip;
+  let base = c.instret;
+  let fa = 0, fb = 0, fr = 0, faH = 0, fbH = 0, frH = 0, fcf = 0, fof = 0;
+  try {
+    for (;;) {
+${e.lines.join('\n')}
+    }
+  } catch (err) {
+    const j = c.instret - base;
+    c.rip = rip0 + ${offs}[j];
+    switch (j) { ${cases} }
+    throw err;
+  }
+};`;
+  }
+}
+
+type Factory = (k: unknown[]) => BlockFn;
+/**
+ * Factories by source text, shared by every machine in the process: the same code compiled
+ * again (another Machine, a restarted session) reuses V8's bytecode and optimized code.
+ */
+const factories = new Map<string, Factory>();
+const MAX_FACTORIES = 20000;
+
+/** Compiles `insns` (decoded for `bits`) into the block's function; `page` holds the block. */
+export function compileBlock(insns: Insn[], bits: number, block: Block, page: BlockPage, endsWithTerminator: boolean): BlockFn {
+  const c = new Compiler(insns, bits, block, page);
+  const src = c.source(endsWithTerminator);
+  let factory = factories.get(src);
+  if (factory === undefined) {
+    if (factories.size >= MAX_FACTORIES) factories.clear();
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    factory = new Function('K', src) as Factory;
+    factories.set(src, factory);
+  }
+  return factory(c.e.consts);
+}
+

@@ -1,0 +1,167 @@
+// The JIT (core/cpu/jit) changes nothing observable: self-modifying code runs its new bytes,
+// a fault in the middle of a compiled block is as precise as in the interpreter, interrupts
+// reach a vCPU spinning in a compiled loop at the same instruction, budgets are exact, and
+// the switch that turns it off works. Each scenario runs twice, interpreted and compiled.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { bareCpu, Bare, BareMode, CODE, DATA, HANDLERS } from '../bare-cpu';
+import { snapshot } from './helpers';
+import type { CpuHost } from '../../../../core/cpu/cpu';
+import type { MmioDevice } from '../../../../core/memory/bus';
+
+const hex = (s: string) => s.trim().split(/\s+/).map((b) => parseInt(b, 16));
+
+/** Runs `code` at CODE on two bare vCPUs, JIT off and on, with `prepare` applied to each; returns both. */
+function both(mode: BareMode, code: number[], prepare: (b: Bare) => void, budget: number): { interp: Bare; jit: Bare } {
+  const make = (jit: boolean) => {
+    const b = bareCpu(mode);
+    b.cpu.host.decodeCache.blocks.enabled = jit;
+    b.load(code);
+    prepare(b);
+    b.cpu.run(budget);
+    return b;
+  };
+  return { interp: make(false), jit: make(true) };
+}
+
+function sameState(a: Bare, b: Bare): void {
+  assert.deepEqual(snapshot(b), snapshot(a));
+  assert.equal(b.cpu.activity, a.cpu.activity);
+  assert.equal(b.cpu.cr2, a.cpu.cr2);
+  assert.equal(b.cpu.lastException, a.cpu.lastException);
+  assert.deepEqual(b.peek(0x7ff00, 0x100), a.peek(0x7ff00, 0x100), 'stack (exception frames) differ');
+  assert.ok(b.cpu.host.decodeCache.blocks.compiled > 0, 'the JIT compiled nothing: the test proves nothing');
+  assert.equal(a.cpu.host.decodeCache.blocks.compiled, 0);
+}
+
+describe('self-modifying code', () => {
+  test('a hot loop patched by another block runs the new instruction', () => {
+    // mov ecx, 5000; xor eax, eax; loop: add eax, 1 (patched to add eax, 2 when ecx = 1000);
+    // cmp ecx, 1000; jne skip; mov byte [loop+2], 2; skip: dec ecx; jnz loop; hlt
+    const code = hex('b9 88 13 00 00 31 c0 83 c0 01 81 f9 e8 03 00 00 75 07 c6 05 09 00 01 00 02 49 75 eb f4');
+    const { interp, jit } = both(32, code, () => {}, 100000);
+    assert.equal(jit.cpu.gpr[0], 4001 + 999 * 2);
+    assert.equal(jit.cpu.activity, 'hlt');
+    sameState(interp, jit);
+    assert.ok(jit.cpu.host.decodeCache.blocks.invalidated > 0, 'the patch did not kill a compiled block');
+  });
+
+  test('a block that rewrites one of its own later instructions sees the new bytes at once', () => {
+    // mov ecx, 3000; xor esi, esi; loop: mov eax, ecx; and eax, 0x7f; mov [ins+2], al;
+    // ins: add esi, 0 (immediate rewritten just before); dec ecx; jnz loop; hlt
+    const code = hex('b9 b8 0b 00 00 31 f6 89 c8 83 e0 7f a2 13 00 01 00 83 c6 00 49 75 f0 f4');
+    const { interp, jit } = both(32, code, () => {}, 100000);
+    let sum = 0;
+    for (let c = 1; c <= 3000; c++) sum += c & 0x7f;
+    assert.equal(jit.cpu.gpr[6], sum);
+    sameState(interp, jit);
+  });
+});
+
+describe('faults in the middle of a compiled block', () => {
+  test('#PF on a load: RIP, CR2, registers, pending flags and the exception frame are precise (64-bit)', () => {
+    // loop: add rsi, 8; mov rdx, [rsi]; add rax, rdx; cmp rsi, rdi; jne loop; hlt
+    const code = hex('48 83 c6 08 48 8b 16 48 01 d0 48 39 fe 75 f1 f4');
+    const prepare = (b: Bare) => {
+      for (let k = 0; k < 0x3000; k += 8) b.poke(DATA + k, [k & 0xff, 1, 0, 0, 0, 0, 0, 0x80]);
+      b.unmap(DATA + 0x3000);
+      b.cpu.gpr[6] = DATA - 8; b.cpu.gpr[7] = DATA + 0x8000;
+    };
+    const { interp, jit } = both(64, code, prepare, 100000);
+    assert.equal(jit.cpu.lastException, 14);
+    assert.equal(jit.cpu.cr2, DATA + 0x3000);
+    assert.equal(jit.cpu.rip, HANDLERS + 16 * 14 + 1, 'the #PF handler ran');
+    // The frame: error code, then RIP of the faulting MOV.
+    const frame = jit.peek(jit.cpu.gpr[4], 16);
+    assert.equal(frame[8] | (frame[9] << 8) | (frame[10] << 16), CODE + 4);
+    assert.equal(jit.cpu.gpr[6], DATA + 0x3000, 'the ADD before the fault retired');
+    sameState(interp, jit);
+  });
+
+  test('#DE raised by an interpreter handler inside a block (32-bit)', () => {
+    // mov ebx, 2000; loop: inc ecx; mov eax, 100; xor edx, edx; div ebx; add esi, eax; dec ebx; jmp loop
+    const code = hex('bb d0 07 00 00 41 b8 64 00 00 00 31 d2 f7 f3 01 c6 4b eb f1');
+    const { interp, jit } = both(32, code, () => {}, 100000);
+    assert.equal(jit.cpu.lastException, 0);
+    assert.equal(jit.cpu.gpr[1], 2001, 'INC before the faulting DIV retired');
+    const frame = jit.peek(jit.cpu.gpr[4], 4);
+    assert.equal(frame[0] | (frame[1] << 8) | (frame[2] << 16), CODE + 13, 'EIP of the DIV');
+    sameState(interp, jit);
+  });
+});
+
+describe('interrupts and budgets', () => {
+  // sti; xor eax, eax; xor ebx, ebx; loop: inc eax; mov [0xfec00000], eax; add ebx, eax; jmp loop; spin: jmp spin
+  const code = hex('fb 31 c0 31 db 40 a3 00 00 c0 fe 01 c3 eb f6 eb fe');
+  const SPIN = CODE + 15;
+
+  /** A device at 0xFEC00000 whose write of `trigger` raises vector 0x30; it records instret at each write. */
+  function withDevice(b: Bare, trigger: number): { seen: number[] } {
+    let pending = false;
+    const seen: number[] = [];
+    const host = b.cpu.host as { -readonly [K in keyof CpuHost]: CpuHost[K] };
+    host.hasExtInt = () => pending;
+    host.ackExtInt = () => { pending = false; return 0x30; };
+    const dev: MmioDevice = {
+      name: 'trigger',
+      mmioRead: () => 0,
+      mmioWrite: (_off, _size, value) => {
+        seen.push(b.cpu.instret);
+        if (value === trigger) { pending = true; b.cpu.attention = true; }
+      },
+    };
+    b.phys.mmio.register(0xfec00000, 0x1000, dev);
+    return { seen };
+  }
+
+  test('an MMIO write inside a compiled loop raises an interrupt taken at the next instruction', () => {
+    const seen: number[][] = [];
+    const { interp, jit } = both(32, code, (b) => { seen.push(withDevice(b, 3000).seen); }, 1_000_000);
+    assert.equal(jit.cpu.activity, 'hlt', 'the handler (HLT) ran');
+    assert.equal(jit.cpu.gpr[0], 3000);
+    assert.equal(jit.cpu.gpr[3], (2999 * 3000) / 2, 'the ADD after the triggering store did not run');
+    const frame = jit.peek(jit.cpu.gpr[4], 4);
+    assert.equal(frame[0] | (frame[1] << 8) | (frame[2] << 16), CODE + 11, 'EIP of the interrupted ADD');
+    assert.deepEqual(seen[1], seen[0], 'the device saw different instruction counts (virtual time)');
+    sameState(interp, jit);
+  });
+
+  test('an interrupt raised between slices reaches a vCPU spinning in a compiled self-loop', () => {
+    const run = (jitOn: boolean) => {
+      const b = bareCpu(32);
+      b.cpu.host.decodeCache.blocks.enabled = jitOn;
+      b.load(code);
+      let pending = false;
+      const host = b.cpu.host as { -readonly [K in keyof CpuHost]: CpuHost[K] };
+      host.hasExtInt = () => pending;
+      host.ackExtInt = () => { pending = false; return 0x30; };
+      b.cpu.gpr[0] = 0;
+      b.cpu.rip = SPIN;
+      b.cpu.flags |= 0x200;
+      // Budgets are exact in both: every slice retires what it was given.
+      for (let k = 0; k < 1000; k++) assert.equal(b.cpu.run(997), 997);
+      pending = true; b.cpu.attention = true;
+      b.cpu.run(10);
+      return b;
+    };
+    const interp = run(false), jit = run(true);
+    assert.equal(jit.cpu.activity, 'hlt');
+    assert.equal(jit.cpu.instret, 997 * 1000 + 1);
+    const frame = jit.peek(jit.cpu.gpr[4], 4);
+    assert.equal(frame[0] | (frame[1] << 8) | (frame[2] << 16), SPIN);
+    sameState(interp, jit);
+  });
+});
+
+test('turning the JIT on in the middle of a run takes effect at once and changes nothing', () => {
+  // mov ecx, 3000; xor esi, esi; loop: mov eax, ecx; and eax, 0x7f; ... (the self-modifying loop above)
+  const code = hex('b9 b8 0b 00 00 31 f6 89 c8 83 e0 7f a2 13 00 01 00 83 c6 00 49 75 f0 f4');
+  const interp = bareCpu(32), jit = bareCpu(32);
+  interp.cpu.host.decodeCache.blocks.enabled = false;
+  jit.cpu.host.decodeCache.blocks.enabled = false;
+  for (const b of [interp, jit]) { b.load(code); b.cpu.run(5000); }
+  jit.cpu.host.decodeCache.blocks.enabled = true;
+  for (const b of [interp, jit]) b.cpu.run(100000);
+  assert.ok(jit.cpu.host.decodeCache.blocks.compiled > 0);
+  assert.deepEqual(snapshot(jit), snapshot(interp));
+});
