@@ -1,10 +1,12 @@
 // `npm run bench`: guest instructions per second on one vCPU, Hyperstep vs QEMU TCG, on the
-// same compute-heavy guest in the same run. Appends the figures to bench/RESULTS.md.
-import { readFileSync, appendFileSync, existsSync, writeFileSync } from 'node:fs';
+// same compute-heavy guest in the same run, then the SMP benchmarks (bench/smp.ts). Appends the
+// figures to bench/RESULTS.md (BENCH_SMP=0 skips the SMP part).
+import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Machine } from '../core/machine';
+import { appendRow, machineLine, today, Table } from './results';
+import { smpBench } from './smp';
 
 const ROOT = join(__dirname, '../..');
 const IMAGE = join(ROOT, 'guests/bench/bench.elf');
@@ -59,9 +61,13 @@ if (q && q0) {
   console.log('QEMU TCG: skipped (qemu-system-x86_64 not installed)');
 }
 
-const qemuVersion = spawnSync('qemu-system-x86_64', ['--version'], { encoding: 'utf8' }).stdout?.split('\n')[0] ?? 'absent';
 const results = join(ROOT, 'bench/RESULTS.md');
-if (!existsSync(results)) writeFileSync(results, '# Benchmark results\n\nAppended by `npm run bench`. Guest instructions per second on one vCPU, guest `guests/bench` (integer work: CRC32, sieve, sort, matrix product), QEMU start-up subtracted.\n\n| date | machine | rounds | guest instructions | Hyperstep M instr/s | QEMU TCG M instr/s | ratio |\n|---|---|---|---|---|---|---|\n');
-const machine = `${cpus()[0]?.model ?? 'unknown'} x${cpus().length}, Node ${process.version}, ${qemuVersion}`;
-appendFileSync(results, `| ${new Date().toISOString().slice(0, 10)} | ${machine} | ${ROUNDS} | ${guestInstructions} | ${(ours / 1e6).toFixed(1)} | ${qemuIps ? (qemuIps / 1e6).toFixed(1) : 'n/a'} | ${qemuIps ? (ours / qemuIps).toFixed(3) : 'n/a'} |\n`);
+const ONE_VCPU_TABLE: Table = {
+  intro: 'Appended by `npm run bench`. Guest instructions per second on one vCPU, guest `guests/bench` (integer work: CRC32, sieve, sort, matrix product), QEMU start-up subtracted.',
+  header: '| date | machine | rounds | guest instructions | Hyperstep M instr/s | QEMU TCG M instr/s | ratio |',
+};
+appendRow(results, ONE_VCPU_TABLE, `| ${today()} | ${machineLine()} | ${ROUNDS} | ${guestInstructions} | ${(ours / 1e6).toFixed(1)} | ${qemuIps ? (qemuIps / 1e6).toFixed(1) : 'n/a'} | ${qemuIps ? (ours / qemuIps).toFixed(3) : 'n/a'} |`);
 console.log(`appended to ${results}`);
+
+// The SMP benchmarks (IPI ping-pong, smp-boot, memory per vCPU) in the same run: bench/smp.ts.
+if (process.env.BENCH_SMP !== '0') smpBench(results);

@@ -12,6 +12,7 @@ export const EXIT = {
   unsupported: 6,
   'instruction-limit': 8,
   'init-bsp': 10,
+  invariant: 18,
   badImage: 12,
   usage: 14,
   error: 16,
@@ -50,6 +51,7 @@ Exit status:
   ${EXIT.unsupported}              an instruction Hyperstep does not implement (named on stderr)
   ${EXIT['instruction-limit']}              --max-instructions reached
   ${EXIT['init-bsp']}             INIT delivered to the BSP (no firmware to reboot into)
+  ${EXIT.invariant}             a hypervisor invariant broke (a quirk's bug happened: named on stderr)
   ${EXIT.badImage}             the image could not be loaded (the error names the header and field)
   ${EXIT.usage}             bad command line
   ${EXIT.error}             internal error (a bug in Hyperstep: please report it)

@@ -1,7 +1,8 @@
 // Assembles a VM from a config: memory and buses, platform devices, vCPUs, the loaded
 // image; and runs it under the deterministic scheduler until something stops it.
 import { EventStream, StopReason, HsEvent } from './trace/events';
-import { PortBus, MmioBus } from './memory/bus';
+import { PortBus, MmioBus, MmioDevice, AccessSize } from './memory/bus';
+import { matchesDestination } from './apic/destination';
 import { PhysicalMemory } from './memory/physical';
 import { DecodeCache } from './cpu/decode-cache';
 import { Cpu, CpuHost } from './cpu/cpu';
@@ -16,7 +17,7 @@ import { IoApic, IOAPIC_BASE, IOAPIC_SIZE } from './apic/ioapic';
 import { LVT_LINT0, LVT_LINT1, LVT_MASKED, DM_EXTINT } from './apic/registers';
 import { Vmm } from './vmm/vmm';
 import { ApicMmio, apicMsrRead, apicMsrWrite, XAPIC_DEFAULT_BASE } from './vmm/apic-access';
-import { Capability, Quirk, isCapability, isQuirk, CAPABILITIES, QUIRKS } from './vmm/types';
+import { Capability, Quirk, isCapability, isQuirk, CAPABILITIES, QUIRKS, ExitReason, ExitQualification } from './vmm/types';
 import type { MsrHost } from './cpu/msr';
 
 export interface MachineConfig {
@@ -128,7 +129,7 @@ export class Machine implements CpuHost, MsrHost {
     bsp.writeLvt(LVT_LINT1, 0x8400);
     this.ioapic = new IoApic(this.vmm, this.events);
     this.vmm.ioapic = this.ioapic;
-    this.mmio.register(IOAPIC_BASE, IOAPIC_SIZE, this.ioapic);
+    this.mmio.register(IOAPIC_BASE, IOAPIC_SIZE, new IoApicWindow(this.ioapic, this.vmm, () => this.apicMmio.current));
     this.platform.irq.attach(this.ioapic);
     this.apicMmio = new ApicMmio(this.lapics, this.vmm);
     this.mmio.register(XAPIC_DEFAULT_BASE, 0x1000, this.apicMmio);
@@ -161,9 +162,17 @@ export class Machine implements CpuHost, MsrHost {
   ackExtInt(vcpu: number): number {
     const l = this.lapics[vcpu];
     const v = l.acknowledge();
-    if (v >= 0) return v;
+    if (v >= 0) { this.vmm.injected(vcpu, v); return v; }
     l.ackExtInt();
     return this.platform.pic.acknowledge();
+  }
+
+  vmExit(vcpu: number, reason: ExitReason, qualification: ExitQualification): void {
+    this.vmm.exit(vcpu, reason, qualification);
+  }
+
+  boundary(c: Cpu): boolean {
+    return this.vmm.boundary(c);
   }
 
   msrRead(c: Cpu, msr: number): [number, number] | '#GP' | null {
@@ -171,6 +180,7 @@ export class Machine implements CpuHost, MsrHost {
   }
 
   msrWrite(c: Cpu, msr: number, lo: number, hi: number): 'ok' | '#GP' | null {
+    if (msr === 0x80b && this.lapics[c.index].mode() === 'x2apic') this.vmm.checkEoi(c.index);
     // TSC ticks are nanoseconds of virtual time (Cpu.tsc): the deadline converts by the TSC offset.
     return apicMsrWrite(this.lapics[c.index], msr, lo, hi, (tsc) => tsc - c.tscOffset);
   }
@@ -223,14 +233,16 @@ export class Machine implements CpuHost, MsrHost {
       if (this.cpus.length > 1) this.random.shuffle(order);
       let ran = 0;
       for (const c of order) {
-        if (c.activity !== 'active') continue;
+        if (c.activity !== 'active' || this.vmm.frozen(c.index)) continue;
         this.phys.vcpu = c.index;
         this.apicMmio.current = c.index;
         const start = c.instret;
         // Time seen by this vCPU advances with its own instructions.
         this.time.running = c;
         this.time.runningStart = start;
+        this.vmm.running = c.index;
         c.run(slice);
+        this.vmm.running = -1;
         this.time.running = null;
         ran = Math.max(ran, c.instret - start);
         if (this.stopInfo) break;
@@ -290,6 +302,36 @@ export class Machine implements CpuHost, MsrHost {
   /** Subscribes to the event stream. */
   onEvent(listener: (e: HsEvent) => void): () => void {
     return this.events.on(listener);
+  }
+}
+
+/**
+ * The IOAPIC's MMIO window as the vmm sees it: a redirection entry whose trigger mode
+ * changes makes the destination vCPUs update their TMRs in a rendezvous, as bhyve's
+ * vioapic does (vioapic_update_tmr through vm_smp_rendezvous).
+ */
+class IoApicWindow implements MmioDevice {
+  readonly name = 'IOAPIC';
+  constructor(private readonly io: IoApic, private readonly vmm: Vmm, private readonly current: () => number) {}
+  mmioRead(offset: number, size: AccessSize): number {
+    this.vmm.exit(this.current(), 'MMIO', { address: IOAPIC_BASE + offset, size, direction: 'read', region: 'ioapic' });
+    return this.io.mmioRead(offset, size);
+  }
+  mmioWrite(offset: number, size: AccessSize, value: number): void {
+    this.vmm.exit(this.current(), 'MMIO', { address: IOAPIC_BASE + offset, size, direction: 'write', value: value >>> 0, region: 'ioapic' });
+    const before = Uint32Array.from(this.io.redir);
+    this.io.mmioWrite(offset, size, value);
+    for (let pin = 0; pin < 24; pin++) {
+      const lo = this.io.redir[pin * 2];
+      if (((lo ^ before[pin * 2]) & (1 << 15)) === 0) continue;
+      const dest = this.io.redir[pin * 2 + 1] >>> 24;
+      const logical = (lo & (1 << 11)) !== 0;
+      const targets = this.vmm.lapics.filter((l) => matchesDestination(l, dest, logical ? 'logical' : 'physical', false)).map((l) => l.vcpuIndex);
+      this.vmm.beginRendezvous(`ioapic pin ${pin} trigger mode -> TMR update`, this.current(), targets, () => {
+        // Our LAPICs latch TMR when they accept a vector, so there is nothing stale to rewrite;
+        // the rendezvous is kept for what it costs and shows, as on bhyve.
+      });
+    }
   }
 }
 

@@ -18,6 +18,7 @@ import type { EventStream, CpuMode } from '../trace/events';
 import type { DecodeCache } from './decode-cache';
 import type { BlockPage } from './jit/cache';
 import type { CpuModel } from './cpuid';
+import type { ExitReason, ExitQualification } from '../vmm/types';
 import { defaultCpuModel } from './cpuid';
 
 /** What a vCPU needs from its VM. */
@@ -33,6 +34,13 @@ export interface CpuHost {
   ackExtInt(vcpu: number): number;
   /** Asks the VM to stop (debug exit, triple fault, unsupported instruction...). */
   requestStop(vcpu: number, reason: import('../trace/events').StopReason, message: string, exitCode?: number): void;
+  /** The hypervisor layer: records a VM exit (bhyve's VM_EXITCODE_* names). Optional for bare CPUs. */
+  vmExit?(vcpu: number, reason: ExitReason, qualification: ExitQualification): void;
+  /**
+   * Called at an instruction boundary when the vCPU's attention is set: the hypervisor's
+   * pending work for this vCPU (rendezvous, a deferred INIT). True = leave the run loop.
+   */
+  boundary?(cpu: Cpu): boolean;
 }
 
 /** Architectural activity state (SDM vol. 3, 24.4.2). */
@@ -304,6 +312,7 @@ export class Cpu {
   /** Pending interrupts and state at an instruction boundary. Returns true to leave the loop. */
   private checkEvents(): boolean {
     if (this.stopRequested || this.activity !== 'active') return true;
+    if (this.host.boundary !== undefined && this.host.boundary(this)) return true;
     if (this.instret <= this.shadowUntil) return false; // keep attention: re-check next boundary
     if (this.nmiPending && !this.nmiBlocked) {
       this.nmiPending = false;
@@ -737,11 +746,16 @@ export class Cpu {
   // ---- ports ----------------------------------------------------------------------------
 
   portIn(port: number, size: 1 | 2 | 4): number {
-    return this.host.ports.read(this.index, port, size);
+    const v = this.host.ports.read(this.index, port, size);
+    if (this.host.vmExit) this.host.vmExit(this.index, 'INOUT', { port, size, direction: 'in', value: v });
+    this.attention = true; // a device access may have changed what is pending
+    return v;
   }
 
   portOut(port: number, size: 1 | 2 | 4, v: number): void {
+    if (this.host.vmExit) this.host.vmExit(this.index, 'INOUT', { port, size, direction: 'out', value: v >>> 0 });
     this.host.ports.write(this.index, port, size, v);
+    this.attention = true;
   }
 
   /** Time stamp counter: derived from virtual time (1 tick per ns). */

@@ -42,6 +42,7 @@ export function deliverEvent(c: Cpu, vector: number, errorCode: number | null, k
     }
     if (k === EventKind.Exception || k === EventKind.SoftwareException) {
       c.lastException = vec;
+      if (c.host.vmExit) c.host.vmExit(c.index, 'EXCEPTION', { vector: vec, errorCode: ec });
       if (c.host.events.active) {
         c.host.events.emit(c.index, 'exception', {
           vector: vec, errorCode: ec, rip: c.rip, kind: vec === 8 ? 'abort' : k === EventKind.SoftwareException ? 'software' : 'fault',
@@ -67,6 +68,7 @@ export function deliverEvent(c: Cpu, vector: number, errorCode: number | null, k
 function tripleFault(c: Cpu, vec: number): never {
   c.delivering = -1;
   c.activity = 'shutdown';
+  if (c.host.vmExit) c.host.vmExit(c.index, 'TRIPLE_FAULT', { vector: vec });
   c.host.requestStop(c.index, 'triple-fault', `triple fault on vCPU ${c.index}: exception ${vec} while delivering #DF, at ${c.csIpString()}`);
   throw new CpuStop('triple-fault');
 }

@@ -43,6 +43,7 @@ export interface MsrHost {
 
 export function rdmsr(c: Cpu, msr: number): [number, number] {
   msr >>>= 0;
+  if (c.host.vmExit) c.host.vmExit(c.index, 'RDMSR', { msr });
   const host = c.host as MsrHost;
   if (host.msrRead) {
     const r = host.msrRead(c, msr);
@@ -65,6 +66,7 @@ export function rdmsr(c: Cpu, msr: number): [number, number] {
 
 export function wrmsr(c: Cpu, msr: number, lo: number, hi: number): void {
   msr >>>= 0;
+  if (c.host.vmExit) c.host.vmExit(c.index, 'WRMSR', { msr, value: lo >>> 0, valueHigh: hi >>> 0 });
   const host = c.host as MsrHost;
   if (host.msrWrite) {
     const r = host.msrWrite(c, msr, lo, hi);

@@ -11,6 +11,7 @@ export type StopReason =
   | 'instruction-limit'   // --max-instructions reached
   | 'halted'              // every vCPU halted with interrupts disabled: nothing can wake them
   | 'init-bsp'            // INIT delivered to the BSP (no firmware to reboot into)
+  | 'invariant'           // a hypervisor invariant broke (a quirk made hardware behaviour impossible)
   | 'error';              // an internal error, reported rather than crashing
 
 export type CpuMode = 'real' | 'protected16' | 'protected32' | 'compat16' | 'compat32' | 'long64' | 'vm86';
@@ -28,6 +29,10 @@ export interface EventMap {
   'stop': { reason: StopReason; message: string; exitCode?: number };
   /** A VM exit (bhyve VM_EXITCODE_* names) and its qualification. */
   'exit': { reason: string } & ExitQualification;
+  'rendezvous.begin': { initiator: number; requested: number[]; name: string };
+  'rendezvous.arrive': { name: string };
+  'rendezvous.end': { name: string };
+  'invariant': { name: string; message: string };
   'tlb.flush': { kind: 'invlpg' | 'cr3' | 'cr0' | 'cr4' | 'all'; address?: number };
   // Local APIC and IOAPIC (core/apic). The vcpu of an APIC event is the LAPIC's vCPU; IOAPIC events use -1.
   /** An IPI leaves the sender (ICR or x2APIC SELF IPI decoded; trigger is the effective one). */

@@ -57,6 +57,7 @@ export class ApicMmio implements MmioDevice {
   mmioWrite(offset: number, size: AccessSize, value: number): void {
     const l = this.target(offset);
     this.vmm.exit(this.current, 'MMIO', { address: XAPIC_DEFAULT_BASE + offset, size, direction: 'write', value: value >>> 0, region: l ? 'lapic' : 'unassigned', register: apicRegisterName(offset & 0xfff) });
+    if (l && (offset & 0xff0) === 0xb0) this.vmm.checkEoi(this.current);
     if (l) l.writeMmio(offset & 0xfff, size, value);
   }
 }

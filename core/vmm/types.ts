@@ -21,6 +21,8 @@ export interface ExitQualification {
   /** LAPIC register name for MMIO/MSR accesses to the APIC. */
   register?: string;
   msr?: number;
+  /** WRMSR: bits 63:32 of the value. */
+  valueHigh?: number;
   leaf?: number;
   subleaf?: number;
   vector?: number;

@@ -10,7 +10,20 @@ import type { ApicBus, Ipi, IoApicMessage, IoApicSink } from '../apic/types';
 import { arbitrateLowestPriority, isIpiTarget, matchesDestination, unicastPhysicalId } from '../apic/destination';
 import { CS, IF } from '../cpu/regs';
 import type { EventStream, StopReason } from '../trace/events';
-import { Capability, EXIT_INDEX, EXIT_REASONS, ExitQualification, ExitReason, Quirk } from './types';
+import { Capability, EXIT_INDEX, EXIT_REASONS, ExitQualification, ExitReason, Quirk, RunState } from './types';
+import { highestVector } from '../apic/lapic';
+
+/** bhyve's vm_smp_rendezvous: each vCPU of `requested` runs `func` at its next exit, then waits for the others. */
+export interface Rendezvous {
+  name: string;
+  initiator: number;
+  requested: Uint8Array;
+  done: Uint8Array;
+  remaining: number;
+  func: (vcpu: number) => void;
+  /** spurious-rendezvous: vCPUs outside the set that already took their spurious exit. */
+  spurious: Uint8Array;
+}
 
 export interface VmmOptions {
   capabilities: ReadonlySet<Capability>;
@@ -30,6 +43,15 @@ export class Vmm implements ApicBus, IoApicSink {
   /** APIC ID -> LocalApic, for physical unicast in O(1). */
   private readonly byApicId = new Map<number, LocalApic>();
   ioapic: IoApic | null = null;
+  /** The rendezvous in progress, and those waiting to start (one at a time, as bhyve). */
+  rendezvous: Rendezvous | null = null;
+  private readonly rendezvousQueue: Omit<Rendezvous, 'done' | 'remaining' | 'spurious'>[] = [];
+  /** deferred-irr-ack: the vector each vCPU was last injected and still has in IRR (-1 none). */
+  readonly deferredIrr: Int16Array;
+  /** async-init-suspend: an INIT accepted but not yet acted on by its target. */
+  readonly pendingInit: Uint8Array;
+  /** The vCPU executing guest code right now (-1 between slices), for the run state. */
+  running = -1;
 
   /** The LAPICs, one per vCPU (attach() fills it: they need this Vmm as their bus first). */
   readonly lapics: LocalApic[] = [];
@@ -41,6 +63,8 @@ export class Vmm implements ApicBus, IoApicSink {
   ) {
     this.exitCounts = new Uint32Array(cpus.length * EXIT_REASONS.length);
     this.lastExit = cpus.map(() => null);
+    this.deferredIrr = new Int16Array(cpus.length).fill(-1);
+    this.pendingInit = new Uint8Array(cpus.length);
   }
 
   attach(lapics: readonly LocalApic[]): void {
@@ -52,6 +76,16 @@ export class Vmm implements ApicBus, IoApicSink {
 
   /** Records an exit: counted, remembered, and an event. */
   exit(vcpu: number, reason: ExitReason, qualification: ExitQualification): void {
+    // HLT and PAUSE leave the guest only with their capability (VM_CAP_HALT_EXIT, VM_CAP_PAUSE_EXIT).
+    if (reason === 'HLT' && !this.hasCapability('hlt-exit')) return;
+    if (reason === 'PAUSE' && !this.hasCapability('pause-exit')) return;
+    const deferred = this.deferredIrr[vcpu];
+    if (deferred >= 0) {
+      // deferred-irr-ack: the injected vector leaves IRR only now, at the next exit.
+      const l = this.lapics[vcpu];
+      l.irr[deferred >>> 5] &= ~(1 << (deferred & 31));
+      this.deferredIrr[vcpu] = -1;
+    }
     this.exitCounts[vcpu * EXIT_REASONS.length + EXIT_INDEX[reason]]++;
     this.lastExit[vcpu] = { reason, qualification };
     if (this.host.events.active) this.host.events.emit(vcpu, 'exit', { reason, ...qualification });
@@ -88,11 +122,11 @@ export class Vmm implements ApicBus, IoApicSink {
     }
     switch (ipi.mode) {
       case 'fixed':
-        for (const t of targets) t.acceptInterrupt(ipi.vector, ipi.trigger, 'ipi');
+        for (const t of targets) this.accept(t, ipi.vector, ipi.trigger, 'ipi');
         return;
       case 'lowest': {
         const t = arbitrateLowestPriority(targets);
-        if (t) t.acceptInterrupt(ipi.vector, ipi.trigger, 'ipi');
+        if (t) this.accept(t, ipi.vector, ipi.trigger, 'ipi');
         return;
       }
       case 'nmi':
@@ -103,6 +137,40 @@ export class Vmm implements ApicBus, IoApicSink {
         return;
       case 'init-deassert':
         return; // no effect on processors since the Pentium 4 (SDM table "Valid Combinations")
+    }
+  }
+
+  /** Offers a fixed interrupt to a LAPIC and checks the invariants hardware guarantees. */
+  private accept(t: LocalApic, vector: number, trigger: 'edge' | 'level', source: 'ipi' | 'ioapic'): void {
+    const r = t.acceptInterrupt(vector, trigger, source);
+    if (r === 'collapsed' && this.deferredIrr[t.vcpuIndex] === vector) {
+      this.invariant(t.vcpuIndex, 'ipi-lost', `interrupt vector 0x${vector.toString(16)} to vCPU ${t.vcpuIndex} collapsed into the IRR bit left set when the same vector was injected (deferred-irr-ack): hardware would have latched it and delivered it after the EOI; it is lost`);
+    } else if (r === 'accepted' && !t.softwareEnabled()) {
+      this.invariant(t.vcpuIndex, 'irr-while-disabled', `vector 0x${vector.toString(16)} latched into the IRR of vCPU ${t.vcpuIndex} while its LAPIC is software-disabled (SVR bit 8 clear): hardware accepts no fixed interrupt then (accept-while-disabled)`);
+    }
+  }
+
+  /** An invariant hardware keeps broke: stop the VM and say which and why. */
+  invariant(vcpu: number, name: string, message: string): void {
+    if (this.host.events.active) this.host.events.emit(vcpu, 'invariant', { name, message });
+    this.host.requestStop(vcpu, 'invariant', `invariant ${name} broken: ${message}`);
+  }
+
+  /**
+   * The vCPU takes an interrupt from its LAPIC (IRR -> ISR at this instant). With
+   * deferred-irr-ack the vector also stays in IRR until the vCPU's next exit.
+   */
+  injected(vcpu: number, vector: number): void {
+    if (!this.hasQuirk('deferred-irr-ack')) return;
+    const l = this.lapics[vcpu];
+    l.irr[vector >>> 5] |= 1 << (vector & 31);
+    this.deferredIrr[vcpu] = vector;
+  }
+
+  /** EOI on a vCPU's LAPIC: an EOI with nothing in service is an invariant violation. */
+  checkEoi(vcpu: number): void {
+    if (highestVector(this.lapics[vcpu].isr) < 0) {
+      this.invariant(vcpu, 'eoi-empty-isr', `vCPU ${vcpu} wrote EOI with no vector in service (ISR empty)`);
     }
   }
 
@@ -134,7 +202,18 @@ export class Vmm implements ApicBus, IoApicSink {
       this.host.requestStop(c.index, 'init-bsp', `INIT delivered to the BSP (vCPU ${c.index}) by ${origin}: there is no firmware to reboot into`);
       return;
     }
+    if (this.hasQuirk('async-init-suspend') && c.activity === 'active') {
+      // The bug: the INIT is only noted; the target acts on it at its next exit, so it keeps running meanwhile.
+      this.pendingInit[c.index] = 1;
+      c.attention = true;
+      return;
+    }
+    this.doInit(c, t);
+  }
+
+  private doInit(c: Cpu, t: LocalApic): void {
     const from = c.activity;
+    this.pendingInit[c.index] = 0;
     c.reset();
     t.reset('init');
     c.activity = 'wait-for-sipi';
@@ -146,7 +225,14 @@ export class Vmm implements ApicBus, IoApicSink {
   private sipi(t: LocalApic, vector: number): void {
     const c = this.cpus[t.vcpuIndex];
     this.exit(c.index, 'SIPI', { sipiVector: vector });
-    if (c.activity !== 'wait-for-sipi') return; // a second SIPI, or one to a running vCPU, is ignored
+    if (c.activity !== 'wait-for-sipi') {
+      // A second SIPI, or one to a running vCPU, is ignored (SDM 9.4.4.1) ...
+      if (this.pendingInit[c.index]) {
+        // ... but here the vCPU should be waiting: the INIT was deferred (async-init-suspend).
+        this.invariant(c.index, 'sipi-lost', `STARTUP (vector 0x${vector.toString(16)}) to vCPU ${c.index} found it still running: the INIT sent before it has not taken effect yet (async-init-suspend); hardware would have started it`);
+      }
+      return;
+    }
     c.setSegment(CS, vector << 8, vector << 12, 0xffff, 0x9b);
     c.rip = 0;
     c.activity = 'active';
@@ -157,6 +243,13 @@ export class Vmm implements ApicBus, IoApicSink {
 
   private stateChange(c: Cpu, from: string, to: string): void {
     if (this.host.events.active && from !== to) this.host.events.emit(c.index, 'vcpu.state', { from, to });
+  }
+
+  /** An ICR combination the SDM rules out: ignored, unless a quirk reproduces a hypervisor that honoured it. */
+  illegalIpi(src: LocalApic, ipi: Ipi | null): void {
+    if (ipi && ipi.mode === 'init' && ipi.shorthand === 'all' && this.hasQuirk('init-broadcast-self')) {
+      for (const t of this.lapics) if (t.mode() !== 'disabled') this.init(t, false, `vCPU ${src.vcpuIndex} (INIT to all including self, init-broadcast-self)`);
+    }
   }
 
   eoiLevel(_src: LocalApic, vector: number): void {
@@ -180,6 +273,88 @@ export class Vmm implements ApicBus, IoApicSink {
     this.init(dst, false, `its LINT pin`);
   }
 
+  // ---- rendezvous ----------------------------------------------------------------------------
+
+  /** Starts (or queues) a rendezvous of `requested` vCPUs running `func`; `initiator` is -1 for the host. */
+  beginRendezvous(name: string, initiator: number, requested: readonly number[], func: (vcpu: number) => void): void {
+    const set = new Uint8Array(this.cpus.length);
+    for (const v of requested) set[v] = 1;
+    this.rendezvousQueue.push({ name, initiator, requested: set, func });
+    if (!this.rendezvous) this.startNextRendezvous();
+  }
+
+  private startNextRendezvous(): void {
+    const next = this.rendezvousQueue.shift();
+    if (!next) { this.rendezvous = null; return; }
+    let remaining = 0;
+    for (let v = 0; v < this.cpus.length; v++) if (next.requested[v]) remaining++;
+    const r: Rendezvous = { ...next, done: new Uint8Array(this.cpus.length), remaining, spurious: new Uint8Array(this.cpus.length) };
+    this.rendezvous = r;
+    if (this.host.events.active) {
+      const list: number[] = [];
+      for (let v = 0; v < this.cpus.length; v++) if (r.requested[v]) list.push(v);
+      this.host.events.emit(r.initiator, 'rendezvous.begin', { initiator: r.initiator, requested: list, name: r.name });
+    }
+    // vCPUs that are not executing (halted, waiting for SIPI) are at an exit already: they take part now.
+    for (let v = 0; v < this.cpus.length; v++) {
+      this.cpus[v].attention = true;
+      if (r.requested[v] && this.cpus[v].activity !== 'active') this.arrive(r, v);
+    }
+    if (r.remaining === 0) this.endRendezvous(r);
+  }
+
+  private arrive(r: Rendezvous, v: number): void {
+    if (r.done[v]) return;
+    this.exit(v, 'RENDEZVOUS', { register: r.name });
+    r.func(v);
+    r.done[v] = 1;
+    r.remaining--;
+    if (this.host.events.active) this.host.events.emit(v, 'rendezvous.arrive', { name: r.name });
+  }
+
+  private endRendezvous(r: Rendezvous): void {
+    if (this.host.events.active) this.host.events.emit(r.initiator, 'rendezvous.end', { name: r.name });
+    for (const c of this.cpus) c.attention = true;
+    this.startNextRendezvous();
+  }
+
+  /** Whether vCPU v has done its part of the rendezvous and waits for the others (not scheduled). */
+  frozen(v: number): boolean {
+    const r = this.rendezvous;
+    return r !== null && r.done[v] === 1;
+  }
+
+  /** bhyve's run state of a vCPU, derived from what it is doing. */
+  runState(v: number): RunState {
+    if (this.running === v) return 'RUNNING';
+    if (this.frozen(v)) return 'FROZEN';
+    const a = this.cpus[v].activity;
+    return a === 'hlt' || a === 'wait-for-sipi' ? 'SLEEPING' : 'IDLE';
+  }
+
+  /** At an instruction boundary with attention set: pending INIT, rendezvous. True = leave the loop. */
+  boundary(c: Cpu): boolean {
+    if (this.pendingInit[c.index]) {
+      this.exit(c.index, 'INIT', { vector: 0 });
+      this.doInit(c, this.lapics[c.index]);
+      return true;
+    }
+    const r = this.rendezvous;
+    if (r === null) return false;
+    const v = c.index;
+    if (r.requested[v]) {
+      if (!r.done[v]) this.arrive(r, v);
+      if (r.remaining === 0) { this.endRendezvous(r); return false; }
+      return true; // wait for the others
+    }
+    if (this.hasQuirk('spurious-rendezvous') && !r.spurious[v]) {
+      // The bug: the vCPU sees "a rendezvous is pending" without checking the set, and exits for nothing.
+      r.spurious[v] = 1;
+      this.exit(v, 'RENDEZVOUS', { register: `${r.name} (spurious: not in the requested set)` });
+    }
+    return false;
+  }
+
   // ---- IoApicSink ----------------------------------------------------------------------------
 
   /** IOAPIC messages take the same path as IPIs: 8-bit destinations, never shorthands. */
@@ -193,8 +368,8 @@ export class Vmm implements ApicBus, IoApicSink {
       for (const t of this.lapics) if (matchesDestination(t, msg.dest, msg.destMode, false)) targets.push(t);
     }
     switch (msg.mode) {
-      case 'fixed': for (const t of targets) t.acceptInterrupt(msg.vector, msg.trigger, 'ioapic'); return;
-      case 'lowest': { const t = arbitrateLowestPriority(targets); if (t) t.acceptInterrupt(msg.vector, msg.trigger, 'ioapic'); return; }
+      case 'fixed': for (const t of targets) this.accept(t, msg.vector, msg.trigger, 'ioapic'); return;
+      case 'lowest': { const t = arbitrateLowestPriority(targets); if (t) this.accept(t, msg.vector, msg.trigger, 'ioapic'); return; }
       case 'nmi': for (const t of targets) t.acceptNmi(); return;
       case 'smi': for (const t of targets) t.acceptSmi(); return;
       case 'extint': for (const t of targets) t.acceptExtInt(); return;

@@ -212,6 +212,7 @@ onMnemonic(Mnemonic.Hlt, (c) => {
   if (c.cpl !== 0) fault(GP, 0);
   c.activity = 'hlt';
   c.attention = true;
+  if (c.host.vmExit) c.host.vmExit(c.index, 'HLT', {});
   if (c.host.events.active) c.host.events.emit(c.index, 'vcpu.state', { from: 'active', to: 'hlt' });
 });
 

@@ -246,12 +246,15 @@ onMnemonic(Mnemonic.Invlpg, (c, i) => {
   if (c.host.events.active) c.host.events.emit(c.index, 'tlb.flush', { kind: 'invlpg', address: lin });
 });
 onMnemonic([Mnemonic.Wbinvd, Mnemonic.Invd], (c) => requireCpl0(c));
-onMnemonic([Mnemonic.Mfence, Mnemonic.Lfence, Mnemonic.Sfence, Mnemonic.Pause], () => {});
+onMnemonic([Mnemonic.Mfence, Mnemonic.Lfence, Mnemonic.Sfence], () => {});
+// PAUSE: a VM exit only with the pause-exit capability (the vmm decides).
+onMnemonic(Mnemonic.Pause, (c) => { if (c.host.vmExit) c.host.vmExit(c.index, 'PAUSE', {}); });
 onMnemonic([Mnemonic.Clflush, Mnemonic.Clflushopt], (c, i) => { c.readLin8(c.memLin(i, 1, false)); });
 
 // ---- identification, MSRs, time ----------------------------------------------------------
 
 onMnemonic(Mnemonic.Cpuid, (c) => {
+  if (c.host.vmExit) c.host.vmExit(c.index, 'CPUID', { leaf: c.gpr[RAX] >>> 0, subleaf: c.gpr[RCX] >>> 0 });
   const [a, b, cx, d] = cpuid(c, c.gpr[RAX], c.gpr[RCX]);
   c.setReg(RAX, 4, a); c.setReg(3, 4, b); c.setReg(RCX, 4, cx); c.setReg(RDX, 4, d);
 });
