@@ -122,6 +122,7 @@ export class Machine implements CpuHost, MsrHost {
       this.lapics.push(l);
     }
     this.vmm.attach(this.lapics);
+    this.vmm.phys = this.phys;
     // The BSP's LAPIC as SeaBIOS leaves it: software-enabled, LINT0 ExtINT (virtual wire), LINT1 NMI.
     const bsp = this.lapics[0];
     bsp.writeSvr(0x1ff);
@@ -297,6 +298,11 @@ export class Machine implements CpuHost, MsrHost {
     const why = canWake ? 'with interrupts enabled but no timer or device that could interrupt them' : 'with interrupts disabled';
     this.requestStop(halted[0] ?? 0, 'halted', `all vCPUs halted (${halted.map((n) => `vCPU ${n} at ${this.cpus[n].csIpString()}`).join(', ') || 'none running'}) ${why}`);
     return false;
+  }
+
+  /** Host-side remap of one guest-physical page to new contents (EPT); see Vmm.remapGuestPage. */
+  remapGuestPage(gpa: number, contents: Uint8Array): void {
+    this.vmm.remapGuestPage(gpa, contents);
   }
 
   /** Subscribes to the event stream. */

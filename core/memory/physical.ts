@@ -15,6 +15,12 @@ const VGA_START = 0xa0000;
 const ROM_START = 0xc0000;
 const ROM_END = 0x100000;
 
+/** A host component that serves the accesses to one RAM page itself (see Vmm.remapGuestPage). */
+export interface PageIntercept {
+  read(pa: number, size: AccessSize): number;
+  write(pa: number, size: AccessSize, v: number): void;
+}
+
 export class PhysicalMemory {
   readonly u8: Uint8Array;
   readonly view: DataView;
@@ -26,6 +32,8 @@ export class PhysicalMemory {
   onCodeWrite: (pa: number, len: number) => void = () => {};
   /** Index of the vCPU doing the current access, for MMIO events. */
   vcpu = 0;
+  /** RAM pages whose accesses a host component serves (their kind has PAGE_SPECIAL while set). */
+  readonly intercepts = new Map<number, PageIntercept>();
 
   constructor(readonly size: number, readonly mmio: MmioBus) {
     if (size <= ROM_END || size % 4096 !== 0 || size > 0xc0000000) {
@@ -111,11 +119,26 @@ export class PhysicalMemory {
     }
   }
 
+  interceptPage(pfn: number, h: PageIntercept): void {
+    this.intercepts.set(pfn, h);
+    this.kind[pfn] |= PAGE_SPECIAL;
+  }
+
+  releasePage(pfn: number): void {
+    this.intercepts.delete(pfn);
+    const pa = pfn * 4096;
+    if (!(pa >= VGA_START && pa < ROM_END)) this.kind[pfn] &= ~PAGE_SPECIAL;
+  }
+
   private isMmio(pa: number): boolean {
     return pa >= this.size || (pa >= VGA_START && pa < ROM_START);
   }
 
   private slowRead(pa: number, size: AccessSize): number {
+    if (this.intercepts.size !== 0) {
+      const h = this.intercepts.get(pa >>> 12);
+      if (h && (pa & 0xfff) + size <= 0x1000) return h.read(pa, size);
+    }
     if (this.isMmio(pa) && this.isMmio(pa + size - 1)) return this.mmio.read(this.vcpu, pa, size);
     // RAM/ROM crossing a page, or straddling RAM and MMIO: byte by byte, little-endian.
     let v = 0;
@@ -127,6 +150,10 @@ export class PhysicalMemory {
   }
 
   private slowWrite(pa: number, size: AccessSize, v: number): void {
+    if (this.intercepts.size !== 0) {
+      const h = this.intercepts.get(pa >>> 12);
+      if (h && (pa & 0xfff) + size <= 0x1000) { h.write(pa, size, v); return; }
+    }
     const pfn = pa >>> 12;
     if (pa + size <= this.size && this.kind[pfn] === PAGE_CODE && (pa & 0xfff) + size <= 0x1000) {
       // RAM holding decoded instructions: write, then drop what the bytes may belong to.

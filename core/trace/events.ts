@@ -33,7 +33,7 @@ export interface EventMap {
   'rendezvous.arrive': { name: string };
   'rendezvous.end': { name: string };
   'invariant': { name: string; message: string };
-  'tlb.flush': { kind: 'invlpg' | 'cr3' | 'cr0' | 'cr4' | 'all'; address?: number };
+  'tlb.flush': { kind: 'invlpg' | 'cr3' | 'cr0' | 'cr4' | 'all' | 'ept'; address?: number };
   // Local APIC and IOAPIC (core/apic). The vcpu of an APIC event is the LAPIC's vCPU; IOAPIC events use -1.
   /** An IPI leaves the sender (ICR or x2APIC SELF IPI decoded; trigger is the effective one). */
   'ipi.send': {

@@ -12,6 +12,8 @@ import { CS, IF } from '../cpu/regs';
 import type { EventStream, StopReason } from '../trace/events';
 import { Capability, EXIT_INDEX, EXIT_REASONS, ExitQualification, ExitReason, Quirk, RunState } from './types';
 import { highestVector } from '../apic/lapic';
+import type { PhysicalMemory } from '../memory/physical';
+import { flushTlb } from '../cpu/mmu';
 
 /** bhyve's vm_smp_rendezvous: each vCPU of `requested` runs `func` at its next exit, then waits for the others. */
 export interface Rendezvous {
@@ -52,6 +54,11 @@ export class Vmm implements ApicBus, IoApicSink {
   readonly pendingInit: Uint8Array;
   /** The vCPU executing guest code right now (-1 between slices), for the run state. */
   running = -1;
+  /** EPT generation: bumped by every host-side invalidation of guest-physical mappings. */
+  eptGeneration = 0;
+  /** ept-invalidate-no-wait: vCPUs that may still use the old mapping of a remapped page, until their next exit. */
+  private readonly staleEpt = new Map<number, { old: Uint8Array; vcpus: Set<number> }>();
+  phys: PhysicalMemory | null = null;
 
   /** The LAPICs, one per vCPU (attach() fills it: they need this Vmm as their bus first). */
   readonly lapics: LocalApic[] = [];
@@ -79,6 +86,7 @@ export class Vmm implements ApicBus, IoApicSink {
     // HLT and PAUSE leave the guest only with their capability (VM_CAP_HALT_EXIT, VM_CAP_PAUSE_EXIT).
     if (reason === 'HLT' && !this.hasCapability('hlt-exit')) return;
     if (reason === 'PAUSE' && !this.hasCapability('pause-exit')) return;
+    if (this.staleEpt.size !== 0) this.exitedForEpt(vcpu);
     const deferred = this.deferredIrr[vcpu];
     if (deferred >= 0) {
       // deferred-irr-ack: the injected vector leaves IRR only now, at the next exit.
@@ -271,6 +279,73 @@ export class Vmm implements ApicBus, IoApicSink {
   /** An LVT entry in INIT mode fired: the INIT comes from the vCPU's own pin, not an IPI to self. */
   localInit(dst: LocalApic): void {
     this.init(dst, false, `its LINT pin`);
+  }
+
+  // ---- EPT: host-side remapping of guest-physical memory ---------------------------------------
+
+  /**
+   * The host points the guest-physical page at `gpa` at new contents (as a VMM remapping EPT
+   * would). Hardware-correct (pmap_invalidate_ept waiting for every vCPU to exit): when this
+   * returns no vCPU can see the old page. With ept-invalidate-no-wait, vCPUs keep the old
+   * translation until their next exit, and using it breaks the stale-translation invariant.
+   */
+  remapGuestPage(gpa: number, contents: Uint8Array): void {
+    const phys = this.phys!;
+    const page = gpa - (gpa % 4096);
+    if (contents.length !== 4096) throw new RangeError('remapGuestPage takes exactly one 4 KiB page');
+    const old = phys.readBytes(page, 4096);
+    phys.writeBytes(page, contents);
+    this.eptGeneration++;
+    if (this.host.events.active) this.host.events.emit(-1, 'tlb.flush', { kind: 'ept', address: page });
+    if (!this.hasQuirk('ept-invalidate-no-wait')) {
+      // Every vCPU is out of the guest here (the host runs between slices): all have "exited".
+      for (const c of this.cpus) flushTlb(c, true);
+      return;
+    }
+    const vcpus = new Set<number>();
+    for (const c of this.cpus) if (c.activity === 'active') vcpus.add(c.index);
+    if (vcpus.size === 0) return;
+    const pfn = page / 4096;
+    this.staleEpt.set(pfn, { old, vcpus });
+    const stale = (pa: number) => {
+      const v = phys.vcpu;
+      const e = this.staleEpt.get(pfn);
+      if (!e || !e.vcpus.has(v)) return false;
+      this.invariant(v, 'stale-translation', `vCPU ${v} used its old translation of guest-physical page 0x${page.toString(16)} (address 0x${pa.toString(16)}) after the host remapped it (EPT generation ${this.eptGeneration}): the invalidation returned before the vCPU exited (ept-invalidate-no-wait)`);
+      return true;
+    };
+    phys.interceptPage(pfn, {
+      read: (pa, size) => {
+        if (stale(pa)) {
+          const e = this.staleEpt.get(pfn)!;
+          let v = 0;
+          for (let k = 0; k < size; k++) v |= e.old[(pa & 0xfff) + k] << (8 * k);
+          return v >>> 0;
+        }
+        let v = 0;
+        for (let k = 0; k < size; k++) v |= phys.u8[pa + k] << (8 * k);
+        return v >>> 0;
+      },
+      write: (pa, size, v) => {
+        stale(pa);
+        for (let k = 0; k < size; k++) phys.u8[pa + k] = (v >>> (8 * k)) & 0xff;
+        phys.written[pfn] = 1;
+      },
+    });
+  }
+
+  /** A vCPU exited: it has dropped any stale EPT translation. */
+  private exitedForEpt(vcpu: number): void {
+    let was = false;
+    for (const [pfn, e] of this.staleEpt) {
+      if (!e.vcpus.delete(vcpu)) continue;
+      was = true;
+      if (e.vcpus.size === 0) {
+        this.staleEpt.delete(pfn);
+        this.phys!.releasePage(pfn);
+      }
+    }
+    if (was) flushTlb(this.cpus[vcpu], true);
   }
 
   // ---- rendezvous ----------------------------------------------------------------------------

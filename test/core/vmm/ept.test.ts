@@ -1,0 +1,40 @@
+// Host-side remapping of guest-physical memory (EPT): hardware-correct invalidation waits for
+// every vCPU, so none sees the old page; ept-invalidate-no-wait lets a vCPU use its stale
+// translation, which breaks the stale-translation invariant and stops the VM.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Machine } from '../../../core/machine';
+
+// loop: mov eax, [0x200000]; jmp loop (no exits: the vCPU never leaves the guest)
+const SPIN = [0xa1, 0x00, 0x00, 0x20, 0x00, 0xeb, 0xf9];
+
+function machine(quirks: string[] = []) {
+  const m = new Machine({ memoryMiB: 16, quirks, quantum: 100 });
+  m.load(Uint8Array.from(SPIN), { format: 'flat' });
+  m.phys.writeBytes(0x200000, Uint8Array.of(0x11, 0x11, 0x11, 0x11));
+  m.run(1000);
+  assert.equal(m.cpus[0].gpr[0] >>> 0, 0x11111111);
+  return m;
+}
+
+const page = (b: number) => new Uint8Array(4096).fill(b);
+
+test('after a host remap the running vCPU reads the new page at once (invalidation waited for it)', () => {
+  const m = machine();
+  const gen = m.vmm.eptGeneration;
+  m.remapGuestPage(0x200000, page(0x22));
+  assert.equal(m.vmm.eptGeneration, gen + 1);
+  m.run(1000);
+  assert.equal(m.stopInfo, null);
+  assert.equal(m.cpus[0].gpr[0] >>> 0, 0x22222222);
+});
+
+test('ept-invalidate-no-wait: the vCPU uses its stale translation and the invariant stops the VM', () => {
+  const m = machine(['ept-invalidate-no-wait']);
+  m.remapGuestPage(0x200000, page(0x22));
+  const stop = m.run(1000);
+  assert.equal(stop?.reason, 'invariant');
+  assert.match(stop!.message, /stale-translation/);
+  assert.match(stop!.message, /page 0x200000/);
+  assert.equal(m.cpus[0].gpr[0] >>> 0, 0x11111111, 'it read the old contents');
+});
