@@ -70,4 +70,4 @@ appendRow(results, ONE_VCPU_TABLE, `| ${today()} | ${machineLine()} | ${ROUNDS} 
 console.log(`appended to ${results}`);
 
 // The SMP benchmarks (IPI ping-pong, smp-boot, memory per vCPU) in the same run: bench/smp.ts.
-if (process.env.BENCH_SMP !== '0') smpBench(results);
+if (process.env.BENCH_SMP !== '0') smpBench(results).catch((e: unknown) => { console.error(e); process.exitCode = 1; });

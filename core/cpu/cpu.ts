@@ -534,8 +534,11 @@ export class Cpu {
   translate(lin: number, access: number): number {
     const vpn = Math.floor(lin / 4096);
     const idx = vpn & (TLB_SIZE - 1);
-    const need = access === 0 ? this.needR : access === 1 ? this.needW : this.needX;
-    if (this.tlbTag[idx] !== vpn || (this.tlbPerm[idx] & need) !== need || this.sysAccess) {
+    // Implicit supervisor accesses (descriptor tables, TSS, interrupt frames) check supervisor rights.
+    const need = this.sysAccess
+      ? (access === 0 ? P_RSUP : access === 1 ? P_WSUP | P_DIRTY : P_XSUP)
+      : access === 0 ? this.needR : access === 1 ? this.needW : this.needX;
+    if (this.tlbTag[idx] !== vpn || (this.tlbPerm[idx] & need) !== need) {
       return tlbFill(this, lin, access) + (lin & 0xfff);
     }
     return this.tlbPa[idx] + (lin & 0xfff);
