@@ -31,6 +31,9 @@ export function apicRegisterName(offset: number): string {
   return `reserved 0x${o.toString(16)}`;
 }
 
+const ONES = [0, 0xff, 0xffff, 0, 0xffffffff];
+const LAPIC_ACCESS = Object.freeze({ region: 'lapic' });
+
 /** The MMIO window at 0xFEE00000: each access goes to the LAPIC of the vCPU making it. */
 export class ApicMmio implements MmioDevice {
   readonly name = 'local APIC';
@@ -49,14 +52,19 @@ export class ApicMmio implements MmioDevice {
 
   mmioRead(offset: number, size: AccessSize): number {
     const l = this.target(offset);
-    const value = l ? l.readMmio(offset & 0xfff, size) >>> 0 : [0, 0xff, 0xffff, 0, 0xffffffff][size];
-    this.vmm.exit(this.current, 'MMIO', { address: XAPIC_DEFAULT_BASE + offset, size, direction: 'read', value, region: l ? 'lapic' : 'unassigned', register: apicRegisterName(offset & 0xfff) });
+    const value = l ? l.readMmio(offset & 0xfff, size) >>> 0 : ONES[size];
+    // The qualification is built only when someone looks (events on): LAPIC accesses are frequent.
+    this.vmm.exit(this.current, 'MMIO', this.vmm.detailed()
+      ? { address: XAPIC_DEFAULT_BASE + offset, size, direction: 'read', value, region: l ? 'lapic' : 'unassigned', register: apicRegisterName(offset & 0xfff) }
+      : LAPIC_ACCESS);
     return value;
   }
 
   mmioWrite(offset: number, size: AccessSize, value: number): void {
     const l = this.target(offset);
-    this.vmm.exit(this.current, 'MMIO', { address: XAPIC_DEFAULT_BASE + offset, size, direction: 'write', value: value >>> 0, region: l ? 'lapic' : 'unassigned', register: apicRegisterName(offset & 0xfff) });
+    this.vmm.exit(this.current, 'MMIO', this.vmm.detailed()
+      ? { address: XAPIC_DEFAULT_BASE + offset, size, direction: 'write', value: value >>> 0, region: l ? 'lapic' : 'unassigned', register: apicRegisterName(offset & 0xfff) }
+      : LAPIC_ACCESS);
     if (l && (offset & 0xff0) === 0xb0) this.vmm.checkEoi(this.current);
     if (l) l.writeMmio(offset & 0xfff, size, value);
   }

@@ -99,6 +99,11 @@ export class Vmm implements ApicBus, IoApicSink {
     if (this.host.events.active) this.host.events.emit(vcpu, 'exit', { reason, ...qualification });
   }
 
+  /** Whether exits should carry their full qualification (someone listens to events). */
+  detailed(): boolean {
+    return this.host.events.active;
+  }
+
   exitCount(vcpu: number, reason: ExitReason): number {
     return this.exitCounts[vcpu * EXIT_REASONS.length + EXIT_INDEX[reason]];
   }
