@@ -37,18 +37,17 @@
  * skips the live TCG comparison, and the Makefile keeps this guest out of check-smp.
  *
  * With the quirk: the disabled APIC latches 0x50 into IRR (the LVT masks and the SVR stay
- * as written; only acceptance changes); the AP reads IRR[0x50]=1 and, once re-enabled,
- * takes 0x50 before the marker:
+ * as written; only acceptance changes). Hyperstep's invariant irr-while-disabled stops the
+ * VM at that acceptance (stop reason invariant, CLI status 18): the output ends after the
+ * "software-disabled" line. (The VEC_CALL bit held in ISR across the disable was accepted
+ * while the APIC was enabled and does not trip it.) With the invariant silenced the AP
+ * reads IRR[0x50]=1 and, once re-enabled, takes 0x50 before the marker:
  *
+ *   quirk-accept-while-disabled: fixed IPI 0x50 sent to it
  *   quirk-accept-while-disabled: IRR[0x50] while disabled: 1
  *   quirk-accept-while-disabled: re-enabled (SVR 0x1ff); taken before the self-IPI marker 0x40: 0x50
  *   FAIL: the software-disabled local APIC accepted the fixed IPI (latched in IRR, delivered after re-enable)
  *                                                   (isa-debug-exit 2, status 5)
- *
- * Hyperstep's invariant "IRR/ISR latched while software-disabled" stops the VM at that
- * acceptance (stop reason irr-while-disabled) unless the test lets the quirk run on; then
- * the output ends after the "software-disabled" line. The VEC_CALL bit held in ISR across
- * the disable was accepted while the APIC was enabled and does not trip it.
  */
 #include "rt.h"
 #include "smp.h"

@@ -20,8 +20,7 @@
  *
  * Hardware (SDM vol. 3, 9.4.4.1 and table 9-1 "IA-32 Processor States Following Power-up,
  * Reset, or INIT"): the INIT resets the AP into wait-for-SIPI; the STARTUP that follows
- * starts it at 0x08000 (CS 0x0800, IP 0). QEMU 7.2 TCG does the same (its INIT handling
- * keeps a STARTUP that arrived before the AP processed the INIT). Output (-smp 2):
+ * starts it at 0x08000 (CS 0x0800, IP 0). QEMU 7.2 TCG does the same. Output (-smp 2):
  *
  *   quirk-async-init-suspend: 2 CPUs checked in; APIC 1 busy counting
  *   quirk-async-init-suspend: INIT then STARTUP 0x08 to APIC 1, no delay
@@ -34,8 +33,8 @@
  * its next exit or scheduling point (busy() has no exits). The STARTUP arrives while the
  * AP is still active, is ignored as a STARTUP to a running processor is, and the INIT then
  * parks the AP in wait-for-SIPI for good. Hyperstep's invariant sipi-lost stops the VM at
- * the STARTUP (output ends after the second line); if the test lets it run on, the BSP
- * times out and prints:
+ * the STARTUP (stop reason invariant, CLI status 18; the output ends after the second
+ * line). With the invariant silenced the BSP times out and prints:
  *
  *   quirk-async-init-suspend: trampoline entries 1 (want 2), check-ins 2
  *   FAIL: the STARTUP found the AP still running (INIT not yet taken) and was dropped

@@ -16,6 +16,8 @@
  *     +4 ready       readers that entered their loop (each adds 1 with LOCK XADD)
  *     +8 generation  0; the host writes 1 after remapping EPT_DATA
  *     +12 readers    number of readers (3 at -smp 4)
+ *     +16 looping    readers that are in the measured loop (each adds 1 just before it,
+ *                    after its last exit)
  *
  * What the guest does:
  *  1. The BSP boots the APs, fills EPT_DATA, writes the control page (magic last) and runs
@@ -29,10 +31,11 @@
  *     holding a stale translation keeps it for the whole loop.
  *  3. The BSP collects the counts and prints them.
  *
- * The host test: run the VM in slices; once magic == 0x31545045 and ready == readers,
- * call remapGuestPage(0x400000, page) with a 4 KiB page whose first word is not
- * 0x21444C4F, then write 1 to generation (0x401008); run on to the end. The remap must
- * happen within 100000 reads of each reader (about a million instructions per reader).
+ * The host test: run the VM in slices; once magic == 0x31545045 and looping == readers
+ * (0x401010 == 0x40100C), call remapGuestPage(0x400000, page) with a 4 KiB page whose first
+ * word is not 0x21444C4F, then write 1 to generation (0x401008); run on to the end. The
+ * remap must happen within 100000 reads of each reader (under a million instructions per
+ * reader). Every reader is then inside its exit-free loop, holding the translation.
  *
  * Hardware-correct behaviour (the invalidation waits until every vCPU that may hold the old
  * translation has exited): no vCPU ever reads the old contents after it has observed the
@@ -53,8 +56,8 @@
  *
  * With the quirk the readers, which never exit, keep reading the old page after the remap
  * returned: Hyperstep's invariant stale-translation stops the VM at the first such read
- * (output ends after the second line). If the test lets it run on, every read after the new
- * generation is stale:
+ * (stop reason invariant; the output ends after the second line). With the invariant
+ * silenced, every read after the new generation is stale:
  *
  *   quirk-ept-invalidate-no-wait: reads after the new generation: 3000, of the old contents: 3000
  *   FAIL: a vCPU read the old page after observing the new generation (stale translation)
@@ -71,7 +74,7 @@
 #define LIMIT     100000u
 #define AFTER     1000u
 
-struct ept_ctrl { uint32_t magic, ready, generation, readers; };
+struct ept_ctrl { uint32_t magic, ready, generation, readers, looping; };
 #define CTRL ((volatile struct ept_ctrl *)(uintptr_t)EPT_CTRL)
 
 struct result { uint32_t after, stale, never_ready; };
@@ -85,6 +88,7 @@ static void reader(unsigned cpu, void *arg) {   /* on vCPUs 1..3, in their VEC_C
     __atomic_add_fetch(&c->ready, 1, __ATOMIC_SEQ_CST);
     /* Bounded by this CPU's LAPIC timer (its polling exits, which is fine before the loop). */
     results[cpu].never_ready = !smp_wait_at_least(&c->ready, c->readers, 1000);
+    __atomic_add_fetch(&c->looping, 1, __ATOMIC_SEQ_CST);
     for (uint32_t i = 0; i < LIMIT; i++) {
         uint32_t g = c->generation;
         uint32_t d = *data;
@@ -113,6 +117,7 @@ int main64(void) {
     for (unsigned i = 0; i < 1024; i++) data[i] = OLD_WORD;
     volatile struct ept_ctrl *c = CTRL;
     c->ready = 0;
+    c->looping = 0;
     c->generation = 0;
     c->readers = smp_ncpus - 1;
     __atomic_store_n(&c->magic, MAGIC, __ATOMIC_SEQ_CST);

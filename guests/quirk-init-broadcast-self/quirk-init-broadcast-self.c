@@ -6,14 +6,14 @@
  *
  * What the guest does:
  *  1. The BSP starts the APs (INIT, SIPI, SIPI) and parks each one in park(), run from its
- *     VEC_CALL handler with smp_call_async(): a loop that counts until `release` is set.
- *     The BSP waits (bounded) until every AP has counted at least 1000 times.
+ *     VEC_CALL handler with smp_call_async(): a loop that counts (and PAUSEs) until
+ *     `release` is set. The BSP waits (bounded) until every AP counted 1000 times.
  *  2. The BSP writes ICR high = 0, ICR low = 0x00084500: INIT (101), edge, level assert,
  *     physical, shorthand all-including-self (10).
  *  3. The BSP, still running, reads its ESR (after the write that latches it), checks
  *     that every AP's counter still advances, sets `release` and waits (bounded) for every
  *     park() to return (it sets left[cpu] on its way out): an AP that had been INITed
- *     would be in wait-for-SIPI and never return. It also checks that no AP re-entered the trampoline.
+ *     would be in wait-for-SIPI and never return. No AP may re-enter the trampoline.
  *
  * Hardware (SDM vol. 3, table "Valid Combinations for the Pentium 4 and Intel Xeon
  * Processors' Local xAPIC Interrupt Command Register": all-including-self is valid with the
@@ -58,7 +58,10 @@ static volatile uint32_t counts[SMP_MAX_CPUS], left[SMP_MAX_CPUS];
 
 static void park(unsigned cpu, void *arg) {   /* on an AP, in its VEC_CALL handler */
     (void)arg;
-    while (!release) counts[cpu]++;
+    while (!release) {
+        counts[cpu]++;
+        cpu_relax();    /* PAUSE: lets QEMU's single-threaded TCG switch CPUs at once */
+    }
     left[cpu] = 1;
 }
 

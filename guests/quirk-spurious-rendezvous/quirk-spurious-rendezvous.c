@@ -10,7 +10,8 @@
  * What the guest does (vCPU i is the CPU with the i-th smallest APIC ID; vCPU 0 the BSP):
  *  1. The BSP boots the APs and runs spin() on vCPUs 1, 2 and 3 (smp_call_async, in their
  *     VEC_CALL handlers, IF=0): each loop iteration executes CPUID (leaf 0, an exit on VMX
- *     and SVM alike, so the vCPU re-enters the guest often, as in the bhyve bug) and counts.
+ *     and SVM alike, so the vCPU re-enters the guest often, as in the bhyve bug), counts,
+ *     and executes PAUSE (QEMU's round-robin TCG switches CPUs on it).
  *     vCPU 1 is kept running too, so that a rendezvous aimed at it stays open until it
  *     gets to it. The BSP waits (bounded) until all three counted at least 100 times.
  *  2. IOAPIC (address from the MADT) pin 20 (no device is wired to it on QEMU's pc or on
@@ -35,14 +36,13 @@
  *   PASS                                            (isa-debug-exit 0, status 1)
  *
  * What the test checks in Hyperstep's exit statistics (`hyperstep run ... --vcpus 4
- * --stats`): without the quirk vCPUs 2 and 3 (never in a requested set after boot, and in
- * none during boot: AP start-up INITs name one AP each, which is then in wait-for-SIPI)
- * take 0 RENDEZVOUS exits and vCPU 1 takes 8 (one per change; plus any from its own
- * start-up INIT, before it ran); with the quirk vCPUs 2 and 3 take RENDEZVOUS exits too
- * (spurious: outside the requested set), as may vCPU 0, the initiator. How many depends on
- * the seeded schedule (whether they reach an instruction boundary while a rendezvous is
- * open); with 8 rendezvous each open until vCPU 1 gets its turn, the default seed must
- * show at least one on vCPU 2 or 3.
+ * --stats`, or Vmm.exitCount(v, 'RENDEZVOUS')): without the quirk only vCPU 1 takes
+ * RENDEZVOUS exits, 8 (one per change); vCPUs 0, 2 and 3 take none. With the quirk vCPUs
+ * 2 and 3 take RENDEZVOUS exits too (spurious: they are in no requested set), and so does
+ * vCPU 0, the initiator. How many depends on the seeded schedule (whether a vCPU reaches
+ * an instruction boundary while a rendezvous is still open, i.e. before vCPU 1 got its
+ * turn); measured: default seed vCPU 0/1/2/3 = 8/8/5/3, and seeds 1..8 all give at least 2
+ * on each of vCPUs 2 and 3. The guest's own output is the same in every case.
  */
 #include "rt.h"
 #include "smp.h"
@@ -67,6 +67,7 @@ static void spin(unsigned cpu, void *arg) {    /* on vCPUs 1..3, in their VEC_CA
     while (!stop) {
         cpuid(0, 0, r);
         counts[cpu]++;
+        cpu_relax();    /* PAUSE: lets QEMU's single-threaded TCG switch CPUs at once */
     }
     stopped[cpu] = 1;
 }
