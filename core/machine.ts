@@ -300,6 +300,20 @@ export class Machine implements CpuHost, MsrHost {
     return false;
   }
 
+  /**
+   * Host-side write of a general register (the debugger's setVariable). A register written
+   * while its vCPU executes guest code would race with it on real hardware: that breaks the
+   * register-write invariant instead of silently changing a running vCPU.
+   */
+  writeRegister(vcpu: number, gpr: number, lo: number, hi = 0): boolean {
+    if (this.vmm.runState(vcpu) === 'RUNNING') {
+      this.vmm.invariant(vcpu, 'register-write-while-running', `register ${gpr} of vCPU ${vcpu} written by the host while the vCPU is running guest code`);
+      return false;
+    }
+    this.cpus[vcpu].setReg(gpr, 8, lo, hi);
+    return true;
+  }
+
   /** Host-side remap of one guest-physical page to new contents (EPT); see Vmm.remapGuestPage. */
   remapGuestPage(gpa: number, contents: Uint8Array): void {
     this.vmm.remapGuestPage(gpa, contents);

@@ -38,3 +38,20 @@ test('ept-invalidate-no-wait: the vCPU uses its stale translation and the invari
   assert.match(stop!.message, /page 0x200000/);
   assert.equal(m.cpus[0].gpr[0] >>> 0, 0x11111111, 'it read the old contents');
 });
+
+test('a host write to a register of a running vCPU breaks the register-write invariant; between slices it is fine', () => {
+  const m = new Machine({ memoryMiB: 16 });
+  // out 0x3f8, al (a serial byte: the host's callback runs while vCPU 0 is in the guest); then spin.
+  m.load(Uint8Array.of(0xb0, 0x41, 0x66, 0xba, 0xf8, 0x03, 0xee, 0xeb, 0xfe), { format: 'flat' });
+  let during: boolean | null = null;
+  m.onSerial = () => { during = m.writeRegister(0, 3, 7); };
+  const stop = m.run(1000);
+  assert.equal(during, false);
+  assert.equal(stop?.reason, 'invariant');
+  assert.match(stop!.message, /register-write-while-running/);
+  const idle = new Machine({ memoryMiB: 16 });
+  idle.load(Uint8Array.of(0xeb, 0xfe), { format: 'flat' });
+  idle.run(100);
+  assert.equal(idle.writeRegister(0, 3, 7), true);
+  assert.equal(idle.cpus[0].gpr[3], 7);
+});
