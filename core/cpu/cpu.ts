@@ -229,6 +229,7 @@ export class Cpu {
     while (this.instret < end && this.activity === 'active' && !this.stopRequested) {
       try {
         this.loop(end);
+        break; // the loop returns when the budget is spent or something asks the vCPU to leave
       } catch (e) {
         if (!(e instanceof CpuFault)) {
           if (e instanceof CpuStop) break;

@@ -23,6 +23,8 @@ export interface Rendezvous {
   done: Uint8Array;
   remaining: number;
   func: (vcpu: number) => void;
+  /** The initiator (a vCPU) waits until every requested vCPU has done its part. */
+  initiatorWaits: boolean;
   /** spurious-rendezvous: vCPUs outside the set that already took their spurious exit. */
   spurious: Uint8Array;
 }
@@ -128,7 +130,7 @@ export class Vmm implements ApicBus, IoApicSink {
         this.exit(src.vcpuIndex, 'IPI', { ipiMode: ipi.mode, vector: ipi.vector, destinations: targets.map((t) => t.vcpuIndex) });
       }
       for (const t of targets) {
-        if (ipi.mode === 'init') this.init(t, t === src, `vCPU ${src.vcpuIndex}`);
+        if (ipi.mode === 'init') this.init(t, t === src, `vCPU ${src.vcpuIndex}`, src.vcpuIndex);
         else this.sipi(t, ipi.vector);
       }
       return;
@@ -207,7 +209,7 @@ export class Vmm implements ApicBus, IoApicSink {
    * INIT (SDM vol. 3, 9.4 and table 9-1): an AP resets and waits for SIPI. INIT to self is
    * ignored; INIT reaching the BSP stops the VM, since there is no firmware to run.
    */
-  private init(t: LocalApic, toSelf: boolean, origin: string): void {
+  private init(t: LocalApic, toSelf: boolean, origin: string, initiator = -1): void {
     if (toSelf && !this.hasQuirk('init-broadcast-self')) return;
     const c = this.cpus[t.vcpuIndex];
     this.exit(c.index, 'INIT', { vector: 0 });
@@ -215,13 +217,15 @@ export class Vmm implements ApicBus, IoApicSink {
       this.host.requestStop(c.index, 'init-bsp', `INIT delivered to the BSP (vCPU ${c.index}) by ${origin}: there is no firmware to reboot into`);
       return;
     }
-    if (this.hasQuirk('async-init-suspend') && c.activity === 'active') {
-      // The bug: the INIT is only noted; the target acts on it at its next exit, so it keeps running meanwhile.
-      this.pendingInit[c.index] = 1;
-      c.attention = true;
+    if (c.activity !== 'active') {
+      this.doInit(c, t); // halted or waiting: it is at an exit already
       return;
     }
-    this.doInit(c, t);
+    // A running target acts on the INIT at its next exit, in a rendezvous whose initiator waits
+    // for it, so the INIT has taken effect before the sender's next instruction (a SIPI, say).
+    // async-init-suspend is the bug where the sender does not wait.
+    this.pendingInit[c.index] = 1;
+    this.beginRendezvous(`INIT to vCPU ${c.index}`, initiator, [c.index], () => this.doInit(c, t), !this.hasQuirk('async-init-suspend'));
   }
 
   private doInit(c: Cpu, t: LocalApic): void {
@@ -261,7 +265,7 @@ export class Vmm implements ApicBus, IoApicSink {
   /** An ICR combination the SDM rules out: ignored, unless a quirk reproduces a hypervisor that honoured it. */
   illegalIpi(src: LocalApic, ipi: Ipi | null): void {
     if (ipi && ipi.mode === 'init' && ipi.shorthand === 'all' && this.hasQuirk('init-broadcast-self')) {
-      for (const t of this.lapics) if (t.mode() !== 'disabled') this.init(t, false, `vCPU ${src.vcpuIndex} (INIT to all including self, init-broadcast-self)`);
+      for (const t of this.lapics) if (t.mode() !== 'disabled') this.init(t, false, `vCPU ${src.vcpuIndex} (INIT to all including self, init-broadcast-self)`, src.vcpuIndex);
     }
   }
 
@@ -356,10 +360,10 @@ export class Vmm implements ApicBus, IoApicSink {
   // ---- rendezvous ----------------------------------------------------------------------------
 
   /** Starts (or queues) a rendezvous of `requested` vCPUs running `func`; `initiator` is -1 for the host. */
-  beginRendezvous(name: string, initiator: number, requested: readonly number[], func: (vcpu: number) => void): void {
+  beginRendezvous(name: string, initiator: number, requested: readonly number[], func: (vcpu: number) => void, initiatorWaits = false): void {
     const set = new Uint8Array(this.cpus.length);
     for (const v of requested) set[v] = 1;
-    this.rendezvousQueue.push({ name, initiator, requested: set, func });
+    this.rendezvousQueue.push({ name, initiator, requested: set, func, initiatorWaits });
     if (!this.rendezvous) this.startNextRendezvous();
   }
 
@@ -401,7 +405,8 @@ export class Vmm implements ApicBus, IoApicSink {
   /** Whether vCPU v has done its part of the rendezvous and waits for the others (not scheduled). */
   frozen(v: number): boolean {
     const r = this.rendezvous;
-    return r !== null && r.done[v] === 1;
+    if (r === null) return false;
+    return r.done[v] === 1 || (r.initiatorWaits && r.initiator === v && r.requested[v] === 0);
   }
 
   /** bhyve's run state of a vCPU, derived from what it is doing. */
@@ -414,19 +419,15 @@ export class Vmm implements ApicBus, IoApicSink {
 
   /** At an instruction boundary with attention set: pending INIT, rendezvous. True = leave the loop. */
   boundary(c: Cpu): boolean {
-    if (this.pendingInit[c.index]) {
-      this.exit(c.index, 'INIT', { vector: 0 });
-      this.doInit(c, this.lapics[c.index]);
-      return true;
-    }
     const r = this.rendezvous;
     if (r === null) return false;
     const v = c.index;
     if (r.requested[v]) {
       if (!r.done[v]) this.arrive(r, v);
-      if (r.remaining === 0) { this.endRendezvous(r); return false; }
-      return true; // wait for the others
+      if (r.remaining === 0) this.endRendezvous(r);
+      return true; // out of the loop: wait for the others, or act on what the function changed
     }
+    if (r.initiatorWaits && r.initiator === v) return true;
     if (this.hasQuirk('spurious-rendezvous') && !r.spurious[v]) {
       // The bug: the vCPU sees "a rendezvous is pending" without checking the set, and exits for nothing.
       r.spurious[v] = 1;
