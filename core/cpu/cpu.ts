@@ -656,7 +656,7 @@ export class Cpu {
     const k = n === 0 ? i.k0 : n === 1 ? i.k1 : i.k2;
     const size = n === 0 ? i.s0 : n === 1 ? i.s1 : i.s2;
     if (k === K_REG) return this.getReg(n === 0 ? i.r0 : n === 1 ? i.r1 : i.r2, size);
-    if (k === K_IMM) { this.hi = i.immHi; return n === 2 || (n === 1 && i.k2 === K_IMM && false) ? i.immLo : i.immLo; }
+    if (k === K_IMM) { this.hi = i.immHi; return i.immLo; } // the first immediate (ENTER's second one is imm2)
     if (k === K_MEM) return this.readLin(this.memLin(i, size, false), size);
     this.unsupported(i);
   }

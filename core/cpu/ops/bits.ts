@@ -86,8 +86,8 @@ onMnemonic([Mnemonic.Lzcnt, Mnemonic.Tzcnt], (c, i) => {
   let r: number;
   if (i.mnem === Mnemonic.Lzcnt) {
     if (size === 8) r = vH !== 0 ? clz32(vH) : 32 + clz32(v);
-    else r = clz32(size === 2 ? (v & 0xffff) << 16 | 0x8000 * 0 : v) - (size === 2 ? 0 : 0);
-    if (size === 2) r = (v & 0xffff) === 0 ? 16 : clz32(v & 0xffff) - 16;
+    else if (size === 4) r = clz32(v);
+    else r = (v & 0xffff) === 0 ? 16 : clz32(v & 0xffff) - 16;
   } else {
     if (size === 8) r = v !== 0 ? ctz32(v) : 32 + ctz32(vH);
     else r = Math.min(ctz32(size === 2 ? v & 0xffff : v), bitsN);
