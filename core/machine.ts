@@ -177,7 +177,7 @@ export class Machine implements CpuHost, MsrHost {
   }
 
   msrRead(c: Cpu, msr: number): [number, number] | '#GP' | null {
-    return apicMsrRead(this.lapics[c.index], msr, (t) => t);
+    return apicMsrRead(this.lapics[c.index], msr, (ns) => ns + c.tscOffset);
   }
 
   msrWrite(c: Cpu, msr: number, lo: number, hi: number): 'ok' | '#GP' | null {

@@ -9,8 +9,8 @@ import { L_NONE, materialize } from './flags';
 import { tlbFill, TLB_SIZE, P_RSUP, P_RUSER, P_WSUP, P_WUSER, P_XSUP, P_XUSER, P_DIRTY, flushTlb } from './mmu';
 import { deliverEvent, EventKind } from './interrupts';
 import {
-  CS, SS, DS, ES, FS, GS, GP, SS_VEC, UD, A_DB, A_L, A_P, A_S, A_UNUSABLE, CR0_PE, CR0_PG, EFER_LMA, VM, IF,
-  CR0_ET, CR0_NW, CR0_CD, SEG_NAMES, K_REG, K_MEM, K_IMM, AH,
+  CS, SS, FS, GP, SS_VEC, UD, A_DB, A_L, A_P, A_S, A_UNUSABLE, CR0_PE, EFER_LMA, VM, IF,
+  SEG_NAMES, K_REG, K_MEM, K_IMM, AH,
 } from './regs';
 import type { PhysicalMemory } from '../memory/physical';
 import type { PortBus } from '../memory/bus';
@@ -766,14 +766,6 @@ export class Cpu {
   tsc(): number {
     return this.host.nowNs() + this.tscOffset;
   }
-
-  /** True when CR0 caching bits are consistent (used by MOV CR0 checks). */
-  static cr0Valid(v: number): boolean {
-    if ((v & CR0_PG) && !(v & CR0_PE)) return false;
-    if ((v & CR0_NW) && !(v & CR0_CD)) return false;
-    void CR0_ET;
-    return true;
-  }
 }
 
 /** Computes the SC_* check bits for a segment from its attributes. */
@@ -800,4 +792,3 @@ export function hex64(v: number): string {
   return '0x' + u.toString(16).padStart(16, '0');
 }
 
-void DS; void ES; void GS; void K_MEM;

@@ -27,7 +27,7 @@ export function defaultCpuModel(): CpuModel {
     vendor: 'GenuineIntel',
     family, model, stepping,
     brand: 'Hyperstep virtual CPU',
-    // ECX: SSE3, PCLMUL? no; SSSE3 (9)? no: only what we implement: SSE3 bit 0 off, CX16 (13), x2APIC (21), POPCNT (23), TSC-deadline (24), HYPERVISOR (31).
+    // ECX: only what we implement: CX16 (13), POPCNT (23), HYPERVISOR (31); the machine adds TSC-deadline (24) and, with --x2apic, x2APIC (21).
     features1Ecx: (1 << 13) | (1 << 23) | (1 << 31),
     // EDX: FPU, VME? no; DE(2), PSE(3), TSC(4), MSR(5), PAE(6), MCE(7), CX8(8), APIC(9), SEP(11), MTRR(12), PGE(13), MCA(14), CMOV(15), PAT(16), PSE36(17), CLFSH(19), MMX(23), FXSR(24), SSE(25), SSE2(26)
     features1Edx: 1 | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 11) | (1 << 12) | (1 << 13) |

@@ -2,7 +2,7 @@
 // handler (by exact Code first, then by Mnemonic) and caches Insns per physical page.
 import { Code, Decoder, DecoderOptions, Formatter, FormatterSyntax, Instruction, Mnemonic, MemorySize, OpKind, Register } from 'iced-x86';
 import { Insn, Handler } from './insn';
-import { ICED_REG, K_IMM, K_MEM, K_NONE, K_OTHER, K_REG, DS, SS, RSP, RBP } from './regs';
+import { ICED_REG, K_IMM, K_MEM, K_NONE, K_OTHER, K_REG, DS } from './regs';
 
 /** Handlers by iced Code (exact form) and by Mnemonic; the instruction families fill these. */
 export const byCode: (Handler | undefined)[] = [];
@@ -62,7 +62,6 @@ function opSizeFromName(name: string): number {
   return 0;
 }
 
-const decoders: Record<number, { dec: Decoder; buf: Uint8Array }> = {};
 const scratch = new Instruction();
 
 /**
@@ -100,7 +99,7 @@ export function decodeInsn(bytes: Uint8Array, bits: 16 | 32 | 64): Insn | null {
       case OpKind.Memory:
         k = K_MEM;
         s = MEMSIZE_BYTES[ins.memorySize] ?? 0;
-        decodeMemory(d, ins, bits);
+        decodeMemory(d, ins);
         break;
       case OpKind.NearBranch16: case OpKind.NearBranch32: case OpKind.NearBranch64: {
         // Decoded at IP 0: the target is the displacement from the next instruction plus len.
@@ -160,7 +159,7 @@ function segIndex(reg: number): number {
   }
 }
 
-function decodeMemory(d: Insn, ins: Instruction, bits: number): void {
+function decodeMemory(d: Insn, ins: Instruction): void {
   d.memSize = MEMSIZE_BYTES[ins.memorySize] ?? 0;
   d.mSeg = segIndex(ins.memorySegment);
   d.mScale = ins.memoryIndexScale;
@@ -179,8 +178,6 @@ function decodeMemory(d: Insn, ins: Instruction, bits: number): void {
   }
   d.mIndex = ins.memoryIndex === Register.None ? -1 : ICED_REG[ins.memoryIndex].id;
   if (d.mIndex === -1 && d.mBase === -1) d.mScale = 1;
-  void bits;
-  void SS; void RSP; void RBP;
 }
 
 function scanPrefixes(bytes: Uint8Array, bits: number): { p66: boolean; p67: boolean; rexW: boolean } {

@@ -3,9 +3,9 @@
 // IST; #DF and triple fault by the classes of SDM table 6-5; and IRET.
 import type { Cpu } from './cpu';
 import { CpuFault, CpuStop, fault } from './fault';
-import { readDescriptor, loadCodeSegment, loadStackSegment, tssStack32, tssStack64, dpl, loadSegment } from './segments';
+import { readDescriptor, loadCodeSegment, loadStackSegment, tssStack32, tssStack64, dpl } from './segments';
 import {
-  A_DB, A_L, A_P, A_S, A_UNUSABLE, AC, CS, DF_VEC, DS, ES, FS, GS, GP, IF, NP, NT, RF, SS, SS_VEC, TF, VM, IOPL,
+  A_DB, A_L, A_P, A_S, A_UNUSABLE, AC, CS, DF_VEC, DS, ES, FS, GS, GP, IF, NP, NT, RF, SS, TF, VM, IOPL,
   ID, VIF, VIP,
 } from './regs';
 
@@ -60,7 +60,6 @@ export function deliverEvent(c: Cpu, vector: number, errorCode: number | null, k
       if (!(e instanceof CpuFault)) { c.delivering = -1; throw e; }
       // The delivery itself faulted: classify against the event being delivered.
       vec = e.vector; ec = e.errorCode; k = EventKind.Exception;
-      if (c.delivering === DF_VEC && !(vec === 14 || CONTRIBUTORY.has(vec))) { /* benign: deliver serially */ }
     }
   }
 }
@@ -262,5 +261,4 @@ export function iret(c: Cpu, size: number): void {
   c.updateMode();
   c.branch(target, c.mode64 ? 8 : size === 2 ? 2 : 4);
   c.nmiBlocked = false;
-  void loadSegment; void SS_VEC;
 }

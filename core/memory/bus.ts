@@ -17,7 +17,8 @@ export interface MmioDevice {
   mmioWrite(offset: number, size: AccessSize, value: number): void;
 }
 
-const ONES = [0, 0xff, 0xffff, 0, 0xffffffff];
+/** What an unassigned read of each size returns (all ones), by access size. */
+export const ONES = [0, 0xff, 0xffff, 0, 0xffffffff];
 
 export class PortBus {
   /** One slot per port (64 Ki), null where nothing is mapped. */

@@ -2,6 +2,7 @@
 // its own IA32_APIC_BASE, routed to the vCPU making the access) and the MSRs (x2APIC
 // 0x800-0x8FF, IA32_APIC_BASE, IA32_TSC_DEADLINE). Each access is a VM exit, as an
 // APIC-access or MSR exit would be on VMX, counted and recorded by the vmm.
+import { ONES } from '../memory/bus';
 import type { MmioDevice, AccessSize } from '../memory/bus';
 import type { LocalApic } from '../apic/lapic';
 import type { Vmm } from './vmm';
@@ -31,7 +32,6 @@ export function apicRegisterName(offset: number): string {
   return `reserved 0x${o.toString(16)}`;
 }
 
-const ONES = [0, 0xff, 0xffff, 0, 0xffffffff];
 const LAPIC_ACCESS = Object.freeze({ region: 'lapic' });
 
 /** The MMIO window at 0xFEE00000: each access goes to the LAPIC of the vCPU making it. */
@@ -71,12 +71,13 @@ export class ApicMmio implements MmioDevice {
 }
 
 /** MSR access to the LAPIC: returns the value, '#GP', or null when the MSR is not the APIC's. */
-export function apicMsrRead(l: LocalApic, msr: number, tscToNs: (tsc: number) => number): [number, number] | typeof GP_FAULT | null {
-  void tscToNs;
+export function apicMsrRead(l: LocalApic, msr: number, nsToTsc: (ns: number) => number): [number, number] | typeof GP_FAULT | null {
   if (msr === MSR_APIC_BASE) return l.readApicBase();
   if (msr === MSR_TSC_DEADLINE) {
+    // The LAPIC keeps the deadline in virtual ns; the guest reads back the TSC value it wrote (0: disarmed).
     const ns = l.readTscDeadline();
-    return [ns % 4294967296 | 0, Math.floor(ns / 4294967296) | 0];
+    const tsc = ns === 0 ? 0 : nsToTsc(ns);
+    return [tsc % 4294967296 | 0, Math.floor(tsc / 4294967296) | 0];
   }
   if (msr >= X2APIC_MSR_FIRST && msr <= X2APIC_MSR_LAST) return l.readMsr(msr);
   return null;

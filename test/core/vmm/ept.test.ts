@@ -55,3 +55,19 @@ test('a host write to a register of a running vCPU breaks the register-write inv
   assert.equal(idle.writeRegister(0, 3, 7), true);
   assert.equal(idle.cpus[0].gpr[3], 7);
 });
+
+test('IA32_TSC_DEADLINE reads back the TSC value written, after the guest moved its TSC', () => {
+  const m = new Machine({ memoryMiB: 16 });
+  const code = [
+    0xc7, 0x05, 0x20, 0x03, 0xe0, 0xfe, 0x40, 0x00, 0x05, 0x00, // LVT timer: TSC-deadline mode, masked, vector 0x40
+    0xb9, 0x10, 0, 0, 0, 0x31, 0xc0, 0xba, 1, 0, 0, 0, 0x0f, 0x30, // IA32_TSC = 2^32
+    0xb9, 0xe0, 0x06, 0, 0, 0xb8, 0, 0x10, 0, 0, 0xba, 1, 0, 0, 0, 0x0f, 0x30, // IA32_TSC_DEADLINE = 2^32 + 0x1000
+    0x31, 0xc0, 0x31, 0xd2, 0x0f, 0x32, // rdmsr it back
+    0xeb, 0xfe,
+  ];
+  m.load(Uint8Array.from(code), { format: 'flat' });
+  m.run(100);
+  assert.equal(m.stopInfo, null);
+  assert.equal(m.cpus[0].gpr[0] >>> 0, 0x1000);
+  assert.equal(m.cpus[0].gpr[2] >>> 0, 1);
+});
