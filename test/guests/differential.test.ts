@@ -37,8 +37,11 @@ for (const g of guests) {
     test(`${label}: Hyperstep and live QEMU print the same`, (t) => {
       if (m.qemu) { t.skip(`skipped: ${m.qemu}`); return; }
       if (!qemuBinary()) { t.skip('skipped: qemu-system-x86_64 is not installed (CI installs it)'); return; }
-      const q = runQemu(image, { vcpus: v.vcpus });
       const r = runHyperstep(image, { vcpus: v.vcpus });
+      // QEMU with several vCPUs now and then loses the last serial bytes when a guest exits
+      // (seen: "PAS" for "PASS\n"): on a mismatch, ask QEMU again before calling it a difference.
+      let q = runQemu(image, { vcpus: v.vcpus });
+      for (let again = 0; again < 2 && q.output !== r.output; again++) q = runQemu(image, { vcpus: v.vcpus });
       assert.equal(q.status, 1, `QEMU exited with ${q.status}`);
       assert.equal(r.output, q.output);
       assert.equal(r.status, q.status);
