@@ -47,7 +47,8 @@ export function matchRecordedPaths(query: string, recorded: Iterable<string>): s
   if (exact.length > 0) return exact;
   const suffix = all.filter((_, i) => {
     const r = norm[i];
-    return r !== '' && (q.endsWith('/' + r) || (!isAbsolutePath(q) && r.endsWith('/' + q)));
+    // A bare name is no suffix: it falls to the base-name rule below, which wants it unique.
+    return r !== '' && (q.endsWith('/' + r) || (!isAbsolutePath(q) && q.includes('/') && r.endsWith('/' + q)));
   });
   if (suffix.length > 0) return suffix;
   const base = basename(q);
