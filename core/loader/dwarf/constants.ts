@@ -75,6 +75,7 @@ export const DW_AT_comp_dir = 0x1b;
 export const DW_AT_abstract_origin = 0x31;
 export const DW_AT_specification = 0x47;
 export const DW_AT_ranges = 0x55;
+export const DW_AT_call_column = 0x57;
 export const DW_AT_call_file = 0x58;
 export const DW_AT_call_line = 0x59;
 export const DW_AT_linkage_name = 0x6e;

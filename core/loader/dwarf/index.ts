@@ -5,7 +5,7 @@
 import { readElfSymbols } from '../elf';
 import { LoaderError, SymbolInfo } from '../types';
 import { Fde, parseDebugFrame, unwindRowAt, UnwindRow } from './frame';
-import { FunctionRange, parseInfo } from './info';
+import { FunctionRange, InlinedRange, parseInfo } from './info';
 import { LineRow, LineSequence, LineTable, parseLineSection, UnitPaths } from './line';
 import { matchRecordedPaths } from './paths';
 import { RangeIndex } from './range-index';
@@ -49,6 +49,18 @@ export interface FunctionInfo {
   source: 'dwarf' | 'symbols';
 }
 
+export interface InlinedCall {
+  /** The inlined function. */
+  name: string;
+  /** The range of its inlined code that contains the address asked about. */
+  low: number;
+  high: number;
+  /** Where it was called from (recorded path, as in lineAt); undefined if the unit does not say. */
+  callFile: string | undefined;
+  callLine: number;
+  callColumn: number;
+}
+
 interface SequenceRange {
   low: number;
   high: number;
@@ -56,6 +68,7 @@ interface SequenceRange {
 }
 
 export class DebugInfo {
+  private tablesByOffset: Map<number, LineTable> | null = null;
   private statementsByFile: Map<string, { line: number; address: number }[]> | null = null;
 
   private constructor(
@@ -63,6 +76,7 @@ export class DebugInfo {
     readonly lineTables: LineTable[],
     private readonly sequences: RangeIndex<SequenceRange>,
     private readonly functions: RangeIndex<FunctionInfo>,
+    private readonly inlined: RangeIndex<InlinedRange>,
     private readonly frameTable: FrameTable | null,
     /** Problems met while reading (units skipped, sections unusable). */
     readonly warnings: string[],
@@ -91,12 +105,12 @@ export class DebugInfo {
       }
     };
     const infoResult = info
-      ? guarded('.debug_info', { unitPaths: new Map<number, UnitPaths>(), functions: [] as FunctionRange[] }, () =>
+      ? guarded('.debug_info', { unitPaths: new Map<number, UnitPaths>(), functions: [] as FunctionRange[], inlined: [] as InlinedRange[] }, () =>
           parseInfo({
             info, abbrev: sec('.debug_abbrev'), str: sec('.debug_str'), lineStr: sec('.debug_line_str'),
             strOffsets: sec('.debug_str_offsets'), addr: sec('.debug_addr'), rnglists: sec('.debug_rnglists'), ranges: sec('.debug_ranges'),
           }, warnings))
-      : { unitPaths: new Map<number, UnitPaths>(), functions: [] };
+      : { unitPaths: new Map<number, UnitPaths>(), functions: [], inlined: [] };
     const tables = line
       ? guarded('.debug_line', [] as LineTable[], () =>
           parseLineSection({ line, lineStr: sec('.debug_line_str'), str: sec('.debug_str') }, infoResult.unitPaths, warnings))
@@ -109,7 +123,7 @@ export class DebugInfo {
     const functions: FunctionInfo[] = infoResult.functions.map((f) => ({ ...f, source: 'dwarf' as const }));
     const sequences = sequenceIndex(tables);
     functions.push(...symbolFunctions(bytes, new RangeIndex(functions), sequences, warnings));
-    return new DebugInfo(tables, sequences, new RangeIndex(functions), frameTable, warnings);
+    return new DebugInfo(tables, sequences, new RangeIndex(functions), new RangeIndex(infoResult.inlined), frameTable, warnings);
   }
 
   /** The line table row covering `address` (the last row at or before it in its sequence). */
@@ -181,6 +195,24 @@ export class DebugInfo {
    */
   functionAt(address: number): FunctionInfo | null {
     return this.functions.find(address);
+  }
+
+  /**
+   * The calls inlined at `address`, innermost first: each names the inlined function and
+   * where it was called from, which is inside the next one out, the last inside
+   * functionAt(address). Empty when no inlined code covers the address.
+   */
+  inlinedAt(address: number): InlinedCall[] {
+    const ranges = this.inlined.findAll(address).sort((a, b) => b.depth - a.depth);
+    return ranges.map((r) => {
+      const table = r.stmtList === undefined ? undefined : this.tableAt(r.stmtList);
+      return { name: r.name, low: r.low, high: r.high, callFile: table?.files[r.callFile], callLine: r.callLine, callColumn: r.callColumn };
+    });
+  }
+
+  private tableAt(offset: number): LineTable | undefined {
+    if (!this.tablesByOffset) this.tablesByOffset = new Map(this.lineTables.map((t) => [t.offset, t]));
+    return this.tablesByOffset.get(offset);
   }
 
   /** Every function range known (DWARF subprograms and symbol fallbacks), sorted by address. */

@@ -1,6 +1,7 @@
 // .debug_info and .debug_abbrev (DWARF 5, 7.5): every unit is walked DIE by DIE, all
 // attributes read by form, and only what the debugger needs is kept: each compilation
-// unit's line table offset and paths, and each subprogram's name and address ranges.
+// unit's line table offset and paths, each subprogram's name and address ranges, and
+// each inlined call (DW_TAG_inlined_subroutine: what was inlined, where it was called).
 // Out-of-line copies of inlined or specialised functions (f.isra.0) carry no name of their
 // own but point at the DIE that has one (DW_AT_abstract_origin / DW_AT_specification).
 import * as C from './constants';
@@ -27,10 +28,36 @@ export interface FunctionRange {
   high: number;
 }
 
+/** One address range of an inlined call. */
+export interface InlinedRange {
+  name: string;
+  low: number;
+  high: number;
+  /** Nesting depth of the DIE in its unit: a deeper range is inlined into a shallower one. */
+  depth: number;
+  /** DW_AT_call_file, an index into the file list of the unit's line table (at `stmtList`). */
+  callFile: number;
+  callLine: number;
+  callColumn: number;
+  stmtList: number | undefined;
+}
+
 export interface InfoResult {
   /** Keyed by DW_AT_stmt_list: what a DWARF 2-4 line table needs from its unit. */
   unitPaths: Map<number, UnitPaths>;
   functions: FunctionRange[];
+  inlined: InlinedRange[];
+}
+
+type Names = Map<number, { name?: string; origin?: number }>;
+
+/** What the walk over the units gathers; names are resolved once every unit is read. */
+interface Collected {
+  unitPaths: Map<number, UnitPaths>;
+  /** Per subprogram DIE (by .debug_info offset): its own name and the DIE it refers to. */
+  names: Names;
+  subprograms: { die: number; ranges: AddressRange[] }[];
+  inlined: (Omit<InlinedRange, 'name'> & { origin: number })[];
 }
 
 interface Abbrev {
@@ -46,6 +73,7 @@ interface Unit extends UnitEncoding {
   addrBase: number;
   rnglistsBase: number;
   baseAddress: number;
+  stmtList: number | undefined;
 }
 
 /** The attributes kept from one DIE, unresolved (a unit's bases may come later in its first DIE). */
@@ -54,14 +82,11 @@ type Kept = Map<number, AttrValue>;
 const KEPT_ATTRIBUTES = new Set([
   C.DW_AT_name, C.DW_AT_linkage_name, C.DW_AT_MIPS_linkage_name, C.DW_AT_low_pc, C.DW_AT_high_pc, C.DW_AT_ranges,
   C.DW_AT_abstract_origin, C.DW_AT_specification, C.DW_AT_stmt_list, C.DW_AT_comp_dir, C.DW_AT_str_offsets_base,
-  C.DW_AT_addr_base, C.DW_AT_GNU_addr_base, C.DW_AT_rnglists_base,
+  C.DW_AT_addr_base, C.DW_AT_GNU_addr_base, C.DW_AT_rnglists_base, C.DW_AT_call_file, C.DW_AT_call_line, C.DW_AT_call_column,
 ]);
 
 export function parseInfo(s: InfoSections, warnings: string[]): InfoResult {
-  const unitPaths = new Map<number, UnitPaths>();
-  // Per subprogram DIE (by .debug_info offset): its own name and the DIE it refers to.
-  const names = new Map<number, { name?: string; origin?: number }>();
-  const pending: { die: number; ranges: AddressRange[] }[] = [];
+  const got: Collected = { unitPaths: new Map(), names: new Map(), subprograms: [], inlined: [] };
   const abbrevCache = new Map<number, Map<number, Abbrev>>();
   const c = new Cursor(s.info, '.debug_info');
   while (c.remaining > 0) {
@@ -73,22 +98,27 @@ export function parseInfo(s: InfoSections, warnings: string[]): InfoResult {
     }
     const body = c.sub(length);
     try {
-      parseUnit(body, offset, offsetSize, s, abbrevCache, unitPaths, names, pending);
+      parseUnit(body, offset, offsetSize, s, abbrevCache, got);
     } catch (e) {
       if (!(e instanceof DwarfError)) throw e;
       warnings.push(`.debug_info unit at ${hex(offset)} skipped from the point of error: ${e.message}`);
     }
   }
   const functions: FunctionRange[] = [];
-  for (const p of pending) {
-    const name = functionName(names, p.die);
+  for (const p of got.subprograms) {
+    const name = functionName(got.names, p.die);
     if (name === undefined) continue;
     for (const r of p.ranges) functions.push({ name, low: r.low, high: r.high });
   }
-  return { unitPaths, functions };
+  const inlined: InlinedRange[] = [];
+  for (const { origin, ...rest } of got.inlined) {
+    const name = functionName(got.names, origin);
+    if (name !== undefined) inlined.push({ name, ...rest });
+  }
+  return { unitPaths: got.unitPaths, functions, inlined };
 }
 
-function functionName(names: Map<number, { name?: string; origin?: number }>, die: number): string | undefined {
+function functionName(names: Names, die: number): string | undefined {
   let d: number | undefined = die;
   // Origins chain at most a couple of times in practice; the cap stops reference cycles.
   for (let hops = 0; hops < 8 && d !== undefined; hops++) {
@@ -106,9 +136,7 @@ function parseUnit(
   offsetSize: 4 | 8,
   s: InfoSections,
   abbrevCache: Map<number, Map<number, Abbrev>>,
-  unitPaths: Map<number, UnitPaths>,
-  names: Map<number, { name?: string; origin?: number }>,
-  pending: { die: number; ranges: AddressRange[] }[],
+  got: Collected,
 ): void {
   const version = c.u16();
   if (version < 2 || version > 5) throw new DwarfError(`version ${version}, expected 2 to 5`);
@@ -135,7 +163,7 @@ function parseUnit(
   const headerSize = offsetSize === 8 ? 16 : 8;
   const unit: Unit = {
     version, addressSize, offsetSize, offset,
-    strOffsetsBase: headerSize, addrBase: headerSize, rnglistsBase: headerSize + 4, baseAddress: 0,
+    strOffsetsBase: headerSize, addrBase: headerSize, rnglistsBase: headerSize + 4, baseAddress: 0, stmtList: undefined,
   };
   let depth = 0;
   let first = true;
@@ -154,20 +182,27 @@ function parseUnit(
       const v = readForm(c, a.form, unit, a.implicit);
       if (KEPT_ATTRIBUTES.has(a.name)) kept.set(a.name, v);
     }
+    const dieDepth = depth;
     if (abbrev.hasChildren) depth++;
     if (first) {
       first = false;
-      readUnitDie(kept, unit, s, unitPaths);
+      readUnitDie(kept, unit, s, got.unitPaths);
       if (!abbrev.hasChildren) break;
-    } else if (abbrev.tag === C.DW_TAG_subprogram) {
+      continue;
+    }
+    const ref = kept.get(C.DW_AT_abstract_origin) ?? kept.get(C.DW_AT_specification);
+    const origin = ref ? (ref.cls === 'unit_ref' ? offset + ref.value : ref.cls === 'section_ref' ? ref.value : undefined) : undefined;
+    if (abbrev.tag === C.DW_TAG_subprogram) {
       const name = kept.get(C.DW_AT_name) ?? kept.get(C.DW_AT_linkage_name) ?? kept.get(C.DW_AT_MIPS_linkage_name);
-      const ref = kept.get(C.DW_AT_abstract_origin) ?? kept.get(C.DW_AT_specification);
-      names.set(die, {
-        name: name ? resolveString(name, unit, s) : undefined,
-        origin: ref ? (ref.cls === 'unit_ref' ? offset + ref.value : ref.cls === 'section_ref' ? ref.value : undefined) : undefined,
-      });
+      got.names.set(die, { name: name ? resolveString(name, unit, s) : undefined, origin });
       const ranges = dieRanges(kept, unit, s);
-      if (ranges.length > 0) pending.push({ die, ranges });
+      if (ranges.length > 0) got.subprograms.push({ die, ranges });
+    } else if (abbrev.tag === C.DW_TAG_inlined_subroutine && origin !== undefined) {
+      const call = {
+        origin, depth: dieDepth, stmtList: unit.stmtList, callFile: kept.get(C.DW_AT_call_file)?.value ?? -1,
+        callLine: kept.get(C.DW_AT_call_line)?.value ?? 0, callColumn: kept.get(C.DW_AT_call_column)?.value ?? 0,
+      };
+      for (const r of dieRanges(kept, unit, s)) got.inlined.push({ ...call, low: r.low, high: r.high });
     }
   }
 }
@@ -180,6 +215,7 @@ function readUnitDie(kept: Kept, unit: Unit, s: InfoSections, unitPaths: Map<num
   const low = kept.get(C.DW_AT_low_pc);
   if (low) unit.baseAddress = resolveAddress(low, unit, s);
   const stmt = kept.get(C.DW_AT_stmt_list);
+  unit.stmtList = stmt?.value;
   if (stmt) {
     const str = (at: number) => {
       const v = kept.get(at);

@@ -31,6 +31,23 @@ export class RangeIndex<T extends Ranged> {
 
   /** The containing range that starts last (the innermost, when ranges nest); null if none. */
   find(address: number): T | null {
+    const last = this.lastStartingAtOrBefore(address);
+    for (let i = last; i >= 0 && this.maxHigh[i] > address; i--) {
+      if (this.items[i].high > address) return this.items[i];
+    }
+    return null;
+  }
+
+  /** Every range containing `address`, latest start first. */
+  findAll(address: number): T[] {
+    const out: T[] = [];
+    for (let i = this.lastStartingAtOrBefore(address); i >= 0 && this.maxHigh[i] > address; i--) {
+      if (this.items[i].high > address) out.push(this.items[i]);
+    }
+    return out;
+  }
+
+  private lastStartingAtOrBefore(address: number): number {
     let lo = 0;
     let hi = this.items.length - 1;
     let last = -1;
@@ -43,9 +60,6 @@ export class RangeIndex<T extends Ranged> {
         hi = mid - 1;
       }
     }
-    for (let i = last; i >= 0 && this.maxHigh[i] > address; i--) {
-      if (this.items[i].high > address) return this.items[i];
-    }
-    return null;
+    return last;
   }
 }

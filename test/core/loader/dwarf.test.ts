@@ -246,3 +246,49 @@ test('resolveSource finds a recorded relative path under a search directory or o
   // The real guest: found from its image directory, as the adapter will call it.
   assert.equal(resolveSource(CPROG_C, [join(REPO, 'guests/cprog')]), join(REPO, CPROG_C));
 });
+
+test('inlinedAt: the chain of inlined calls at an address', () => {
+  const d = load('cprog');
+  // In emit_padded: emit() inlined, con_putc() inlined into it, outb() into that.
+  const chain = d.inlinedAt(0x100183).map((c) => `${c.name} called at ${c.callFile}:${c.callLine}:${c.callColumn}`);
+  assert.deepEqual(chain, [
+    'outb called at guests/common/rt.c:17:5',
+    'con_putc called at guests/common/rt.c:33:18',
+    'emit called at guests/common/rt.c:53:40',
+  ]);
+  assert.equal(d.functionAt(0x100183)?.name, 'emit_padded');
+  assert.deepEqual(d.lineAt(0x100183), { file: 'guests/common/rt.h', line: 30, column: 53, address: 0x100183 });
+  assert.deepEqual(d.inlinedAt(0x101520), []); // quicksort's first instruction is its own
+});
+
+test('inlinedAt agrees with llvm-symbolizer\'s inlining chains at every address a row starts', (t) => {
+  for (const g of ['cprog', 'cprog64', 'smp-boot', 'torture']) {
+    const d = load(g);
+    const addrs = rowAddresses(d, false);
+    const out = tool(LLVM_SYMBOLIZER, ['--obj', guestPath(g)], addrs.map(hex).join('\n'));
+    if (out === null) return t.skip('llvm-symbolizer is not installed');
+    let inlined = 0;
+    const theirs: string[] = [];
+    const mine: string[] = [];
+    out.trim().split('\n\n').forEach((grp, i) => {
+      const lines = grp.split('\n');
+      const frames: string[] = [];
+      for (let k = 0; k < lines.length; k += 2) frames.push(`${lines[k].replace(/(\.(isra|constprop|part|cold)(\.\d+)?)+$/, '')} at ${lines[k + 1]}`);
+      theirs.push(frames.join(' < '));
+      // Innermost first: each inlined function at the location inside it, then its caller.
+      const a = addrs[i];
+      const l = d.lineAt(a);
+      let where = l ? `${l.file}:${l.line}:${l.column}` : '??:0:0';
+      const ours: string[] = [];
+      for (const c of d.inlinedAt(a)) {
+        ours.push(`${c.name} at ${where}`);
+        where = `${c.callFile}:${c.callLine}:${c.callColumn}`;
+        inlined++;
+      }
+      ours.push(`${d.functionAt(a)?.name ?? '??'} at ${where}`);
+      mine.push(ours.join(' < '));
+    });
+    assert.deepEqual(mine, theirs, g);
+    assert.ok(inlined > 500, `${g}: ${inlined} inlined frames compared`);
+  }
+});
