@@ -1,12 +1,22 @@
 // Debug information of an ELF guest image, for the debugger: source lines <-> addresses
-// (.debug_line), function names and ranges (.debug_info, else the symbol table), and stack
-// unwinding (.debug_frame). Everything is parsed once, up front; a unit that cannot be
-// read is skipped and described in `warnings`, so one bad unit costs only its own lines.
+// (.debug_line), function names and ranges (.debug_info, else the symbol table), inlined
+// calls, and stack unwinding (.debug_frame). Everything is parsed once, up front; a unit
+// that cannot be read is skipped and described in `warnings`, so one bad unit costs only
+// its own lines.
+//
+// A stack trace, for example:
+//   const info = DebugInfo.fromElf(imageBytes);             // null: no DWARF at all
+//   const regs = unwindRegistersFromGprs(rip, gprs, is64);  // gprs in encoding order
+//   for (const pc of [rip, ...info.unwind(regs, readGuest, is64).map((f) => f.callSite)]) {
+//     // info.inlinedAt(pc), info.functionAt(pc), info.lineAt(pc) -> frames to show
+//   }
+// Recorded paths are relative to where the image was built (guests/...): resolveSource()
+// finds them on disk from the image's directory.
 import { readElfSymbols } from '../elf';
 import { LoaderError, SymbolInfo } from '../types';
 import { Fde, parseDebugFrame, unwindRowAt, UnwindRow } from './frame';
-import { FunctionRange, InlinedRange, parseInfo } from './info';
-import { LineRow, LineSequence, LineTable, parseLineSection, UnitPaths } from './line';
+import { InfoResult, InlinedRange, parseInfo } from './info';
+import { LineRow, LineSequence, LineTable, parseLineSection } from './line';
 import { matchRecordedPaths } from './paths';
 import { RangeIndex } from './range-index';
 import { DwarfError } from './reader';
@@ -16,7 +26,7 @@ import { FrameTable, ReadMemory, UnwindRegisters, UnwoundFrame, unwindStack } fr
 export { DwarfError } from './reader';
 export { resolveSource, matchRecordedPaths, normalizePath } from './paths';
 export {
-  X86_64_DWARF_REGISTERS, I386_DWARF_REGISTERS, UnwindRegisters, UnwoundFrame, ReadMemory,
+  X86_64_DWARF_REGISTERS, I386_DWARF_REGISTERS, UnwindRegisters, UnwoundFrame, ReadMemory, unwindRegistersFromGprs,
 } from './unwind';
 export { LineRow, LineTable, LineSequence } from './line';
 export { UnwindRow, RegisterRule, CfaRule } from './frame';
@@ -25,6 +35,7 @@ export { readElfSections, ElfSection, ElfSections } from './sections';
 export interface SourceLocation {
   /** The path as recorded in the line table, joined with its directory (e.g. guests/cprog/cprog.c). */
   file: string;
+  /** 0 for code the compiler attributes to no source line. */
   line: number;
   /** 0 when the compiler did not say. */
   column: number;
@@ -104,13 +115,14 @@ export class DebugInfo {
         return fallback;
       }
     };
+    const noInfo: InfoResult = { unitPaths: new Map(), functions: [], inlined: [] };
     const infoResult = info
-      ? guarded('.debug_info', { unitPaths: new Map<number, UnitPaths>(), functions: [] as FunctionRange[], inlined: [] as InlinedRange[] }, () =>
+      ? guarded('.debug_info', noInfo, () =>
           parseInfo({
             info, abbrev: sec('.debug_abbrev'), str: sec('.debug_str'), lineStr: sec('.debug_line_str'),
             strOffsets: sec('.debug_str_offsets'), addr: sec('.debug_addr'), rnglists: sec('.debug_rnglists'), ranges: sec('.debug_ranges'),
           }, warnings))
-      : { unitPaths: new Map<number, UnitPaths>(), functions: [], inlined: [] };
+      : noInfo;
     const tables = line
       ? guarded('.debug_line', [] as LineTable[], () =>
           parseLineSection({ line, lineStr: sec('.debug_line_str'), str: sec('.debug_str') }, infoResult.unitPaths, warnings))

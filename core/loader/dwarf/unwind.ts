@@ -31,6 +31,22 @@ export interface UnwindRegisters {
   [dwarfRegister: number]: number | undefined;
 }
 
+/**
+ * A register set from general registers in Intel encoding order (rax/eax, rcx, rdx, rbx,
+ * rsp, rbp, rsi, rdi, then r8-r15), the order CPUs and the instruction set number them.
+ * The DWARF numbering differs on x86-64 (rdx is 1, rcx 2, rsi 4, rdi 5, rbp 6, rsp 7).
+ */
+export function unwindRegistersFromGprs(pc: number, gprs: readonly number[], is64: boolean): UnwindRegisters {
+  const toDwarf = is64
+    ? [X86_64_DWARF_REGISTERS.rax, X86_64_DWARF_REGISTERS.rcx, X86_64_DWARF_REGISTERS.rdx, X86_64_DWARF_REGISTERS.rbx,
+       X86_64_DWARF_REGISTERS.rsp, X86_64_DWARF_REGISTERS.rbp, X86_64_DWARF_REGISTERS.rsi, X86_64_DWARF_REGISTERS.rdi]
+    : [0, 1, 2, 3, 4, 5, 6, 7]; // i386's DWARF order is the encoding order
+  const regs: UnwindRegisters = { pc, sp: gprs[4], fp: gprs[5] };
+  const count = is64 ? Math.min(gprs.length, 16) : Math.min(gprs.length, 8);
+  for (let i = 0; i < count; i++) regs[i < 8 ? toDwarf[i] : i] = gprs[i];
+  return regs;
+}
+
 /** Reads `size` bytes of guest memory as an unsigned little-endian number; null if unreadable. */
 export type ReadMemory = (address: number, size: 4 | 8) => number | null;
 

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Machine } from '../../../core/machine';
 import {
-  DebugInfo, I386_DWARF_REGISTERS as I386, X86_64_DWARF_REGISTERS as X64, UnwindRegisters, ReadMemory,
+  DebugInfo, I386_DWARF_REGISTERS as I386, X86_64_DWARF_REGISTERS as X64, UnwindRegisters, ReadMemory, unwindRegistersFromGprs,
 } from '../../../core/loader/dwarf';
 
 const REPO = join(__dirname, '../../../..');
@@ -127,17 +127,9 @@ interface Cpu {
 
 /** DWARF register set from a vCPU (the CPU keeps GPRs in Intel encoding order). */
 function dwarfRegisters(c: Cpu): UnwindRegisters {
-  if (c.mode64) {
-    const intelToDwarf = [X64.rax, X64.rcx, X64.rdx, X64.rbx, X64.rsp, X64.rbp, X64.rsi, X64.rdi];
-    const regs: UnwindRegisters = { pc: c.rip, sp: c.reg64(4), fp: c.reg64(5) };
-    for (let i = 0; i < 16; i++) regs[i < 8 ? intelToDwarf[i] : i] = c.reg64(i);
-    return regs;
-  }
-  // Intel encoding order (eax, ecx, edx, ebx, esp, ebp, esi, edi) is i386's DWARF order.
-  const regs: UnwindRegisters = { pc: c.rip >>> 0, sp: c.gpr[4] >>> 0, fp: c.gpr[5] >>> 0 };
-  for (let i = 0; i < 8; i++) regs[i] = c.gpr[i] >>> 0;
-  assert.equal(I386.esp, 4);
-  return regs;
+  const gprs: number[] = [];
+  for (let i = 0; i < (c.mode64 ? 16 : 8); i++) gprs.push(c.mode64 ? c.reg64(i) : c.gpr[i] >>> 0);
+  return unwindRegistersFromGprs(c.mode64 ? c.rip : c.rip >>> 0, gprs, c.mode64);
 }
 
 interface Sample {
@@ -273,6 +265,18 @@ test('without CFI, a sane frame-pointer chain is walked; an insane one is not', 
   const f64 = d.unwind({ pc: 0x500000, sp: 0xff00, fp: 0x10000 }, memory(chain, 8), true, 10);
   assert.equal(f64.length, 10);
   assert.deepEqual(f64.slice(0, 2).map((f) => [hex(f.pc), hex(f.sp), f.registers[X64.rbp]]), [['0x600000', '0x10010', 0x10100], ['0x600001', '0x10110', 0x10200]]);
+});
+
+test('general registers in encoding order map to DWARF numbers', () => {
+  // rax rcx rdx rbx rsp rbp rsi rdi r8..r15 hold 100..115.
+  const r64 = unwindRegistersFromGprs(0x1000, Array.from({ length: 16 }, (_, i) => 100 + i), true);
+  assert.deepEqual([r64[X64.rax], r64[X64.rcx], r64[X64.rdx], r64[X64.rbx], r64[X64.rsp], r64[X64.rbp], r64[X64.rsi], r64[X64.rdi], r64[X64.r8], r64[X64.r15]],
+    [100, 101, 102, 103, 104, 105, 106, 107, 108, 115]);
+  assert.deepEqual([r64.pc, r64.sp, r64.fp], [0x1000, 104, 105]);
+  const r32 = unwindRegistersFromGprs(0x2000, Array.from({ length: 8 }, (_, i) => 200 + i), false);
+  assert.deepEqual([r32[I386.eax], r32[I386.ecx], r32[I386.edx], r32[I386.ebx], r32[I386.esp], r32[I386.ebp], r32[I386.esi], r32[I386.edi]],
+    [200, 201, 202, 203, 204, 205, 206, 207]);
+  assert.deepEqual([r32.pc, r32.sp, r32.fp, r32[8]], [0x2000, 204, 205, undefined]);
 });
 
 test('CFI unwinding stops where the return address cannot be read', () => {
