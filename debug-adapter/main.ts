@@ -17,6 +17,10 @@ export function runServer(port: number, onListening?: (port: number) => void): S
     session.start(socket, socket);
     socket.on('error', () => socket.destroy());
   });
+  server.on('error', (e) => {
+    process.stderr.write(`hyperstep dap: cannot listen on 127.0.0.1:${port}: ${e.message}\n`);
+    process.exit(1);
+  });
   server.listen(port, '127.0.0.1', () => {
     const a = server.address();
     onListening?.(typeof a === 'object' && a ? a.port : port);

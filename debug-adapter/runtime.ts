@@ -334,8 +334,14 @@ export class HyperstepRuntime {
       }
       this.running = false;
       this.endStepWatch();
-      if (o.kind === 'break') this.onBreak(o);
-      else this.onVmStop(this.machine.stopInfo!);
+      try {
+        if (o.kind === 'break') this.onBreak(o);
+        else this.onVmStop(this.machine.stopInfo!);
+      } catch (e) {
+        // Still stopped, and still answering: report the stop plainly.
+        this.host.output('stderr', `hyperstep: internal error while reporting a stop: ${(e as Error).stack ?? e}\n`);
+        this.reportStop({ reason: 'pause', vcpu: o.kind === 'break' ? o.vcpu : 0, description: 'Stopped (see the internal error in the Debug Console)' });
+      }
     };
     setImmediate(slice);
   }
@@ -363,14 +369,14 @@ export class HyperstepRuntime {
       this.reportStop({ reason: 'step', vcpu: o.vcpu, description: `Step on vCPU ${o.vcpu}` });
       return;
     }
-    const d = o.detail as ({ step: StepTargetKind; event: HsEvent }) | FilterHit | { data: { id: number; text: string; event: HsEvent } };
+    const d = o.detail as ({ step: StepTargetKind; event: HsEvent }) | FilterHit | { data: { id: number; text: string; event?: HsEvent } };
     if ('step' in d) {
       const text = this.filters.describeEvent(d.event);
       this.reportStop({ reason: 'step', vcpu: o.vcpu, description: `Next event on vCPU ${o.vcpu}: ${text}`, text, event: d.event, vmmFrame: this.filters.vmmFrame(d.event) });
       return;
     }
     if ('data' in d) {
-      this.reportStop({ reason: 'data breakpoint', vcpu: o.vcpu, description: d.data.text, text: d.data.text, event: d.data.event, hitBreakpointIds: [d.data.id], vmmFrame: this.filters.vmmFrame(d.data.event) });
+      this.reportStop({ reason: 'data breakpoint', vcpu: o.vcpu, description: d.data.text, text: d.data.text, hitBreakpointIds: [d.data.id], ...(d.data.event ? { event: d.data.event, vmmFrame: this.filters.vmmFrame(d.data.event) } : {}) });
       return;
     }
     this.reportStop({ reason: 'exception', vcpu: o.vcpu, description: d.text, text: d.text, event: d.event, vmmFrame: this.filters.vmmFrame(d.event) });

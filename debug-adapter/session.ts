@@ -711,7 +711,7 @@ export class HyperstepSession extends LoggingDebugSession {
 
   protected override restartRequest(response: DebugProtocol.RestartResponse, args: DebugProtocol.RestartArguments): void {
     this.handle(response, () => {
-      const raw = (args.arguments as DebugProtocol.LaunchRequestArguments | undefined) ?? this.launchArgs;
+      const raw = (args?.arguments as DebugProtocol.LaunchRequestArguments | undefined) ?? this.launchArgs;
       const next = validateLaunchArguments(raw, this.cwd);
       this.rt?.dispose();
       this.rt = null;

@@ -79,13 +79,14 @@ export function debugTranslate(c: Cpu, lin: number): Translation | null {
   return null;
 }
 
-/** Reads guest-virtual memory through the vCPU's page tables; null where unmapped or not RAM-backed. */
+/** Reads guest-virtual memory through the vCPU's page tables; null where unmapped or not RAM/ROM. */
 export function readVirtual(c: Cpu, lin: number, len: number): Uint8Array | null {
   const out = new Uint8Array(len);
   let k = 0;
   while (k < len) {
     const t = debugTranslate(c, lin + k);
-    if (t === null) return null;
+    // Only RAM and ROM: reading MMIO would have device side effects.
+    if (t === null || !c.host.phys.isBacked(t.pa)) return null;
     const inPage = Math.min(len - k, t.pageSize - (t.pa % t.pageSize), 4096 - (t.pa % 4096));
     const bytes = c.host.phys.readBytes(t.pa, inPage);
     out.set(bytes, k);

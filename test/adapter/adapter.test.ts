@@ -82,8 +82,7 @@ test('INIT-SIPI-SIPI as a debug session: stop on entry, break on INIT, step to e
     assert.equal(th[1].name, 'vCPU 1 (AP, wait-for-SIPI)');
 
     // continue -> INIT from vCPU 0 to vCPU 1, with the ICR decoded in the event scope.
-    await dc.continueRequest({ threadId: 1 });
-    let s = await stopped(dc);
+    let [s] = await Promise.all([stopped(dc), dc.continueRequest({ threadId: 1 })]);
     assert.equal(s.reason, 'exception');
     assert.equal(s.threadId, 1);
     assert.equal(s.description, 'IPI INIT from vCPU 0 to vCPU 1');
@@ -103,8 +102,7 @@ test('INIT-SIPI-SIPI as a debug session: stop on entry, break on INIT, step to e
     const nextIpi = targets.find((t) => t.label === 'Next IPI sent')!.id;
     const seen: string[] = [];
     for (let k = 0; k < 12 && !seen.some((d) => /SIPI/.test(d)); k++) {
-      await dc.stepInRequest({ threadId: 1, targetId: nextIpi });
-      s = await stopped(dc);
+      [s] = await Promise.all([stopped(dc), dc.stepInRequest({ threadId: 1, targetId: nextIpi })]);
       assert.equal(s.reason, 'step');
       seen.push(s.description!);
     }
@@ -117,8 +115,7 @@ test('INIT-SIPI-SIPI as a debug session: stop on entry, break on INIT, step to e
     assert.match(cs.body.result, /^0x800 /);
 
     // One instruction on the AP alone: it executes its trampoline's first instruction.
-    await dc.stepInRequest({ threadId: 2, granularity: 'instruction', singleThread: true });
-    s = await stopped(dc);
+    [s] = await Promise.all([stopped(dc), dc.stepInRequest({ threadId: 2, granularity: 'instruction', singleThread: true })]);
     assert.equal(s.threadId, 2);
     const after1 = await dc.evaluateRequest({ expression: 'pc', context: 'watch', frameId: (await dc.stackTraceRequest({ threadId: 2 })).body.stackFrames[0].id });
     assert.notEqual(after1.body.result, ap.body.result);

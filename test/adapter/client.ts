@@ -19,6 +19,8 @@ export async function adapterPort(): Promise<number> {
       err += d.toString();
       const m = /listening on 127\.0\.0\.1:(\d+)/.exec(err);
       if (m) resolve(Number(m[1]));
+      // The adapter's own diagnostics (internal errors) belong in the test log.
+      if (/internal error/.test(d.toString())) process.stderr.write(`adapter: ${d.toString()}`);
     });
     proc.on('exit', (code) => reject(new Error(`adapter exited (${code}): ${err}`)));
   });
@@ -45,8 +47,15 @@ export async function launch(dc: DebugClient, args: Record<string, unknown>): Pr
 }
 
 export async function stopped(dc: DebugClient): Promise<{ reason: string; threadId: number; description?: string; text?: string; allThreadsStopped?: boolean; hitBreakpointIds?: number[] }> {
-  const e = await dc.waitForEvent('stopped');
-  return e.body;
+  // DebugClient has no timeouts over a socket: give up after 30 s, naming what was awaited.
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('no stopped event within 30 s')), 30_000); });
+  try {
+    const e = await Promise.race([dc.waitForEvent('stopped'), timeout]);
+    return e.body;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export function guest(name: string): string {
