@@ -20,11 +20,10 @@ export interface LineInfo {
   /** Whether a line-table row with is_stmt starts exactly at the address (a statement boundary). */
   isStatement(address: number): boolean;
   sourceFiles(): string[];
-  /** Caller frames from call frame information (return addresses and stack pointers), innermost first. */
-  unwind?(regs: UnwindRegisters, read: (address: number, size: number) => number | null, is64: boolean, max: number): { pc: number; sp: number; fp: number }[];
+  /** Caller frames (return address, stack pointer after the return, frame pointer), innermost first, from CFI. */
+  unwindFrom?(pc: number, gprs: number[], read: (address: number, size: number) => number | null, is64: boolean, max: number): { pc: number; sp: number; fp: number }[];
 }
 
-export interface UnwindRegisters { pc: number; sp: number; fp: number; [dwarfRegister: number]: number }
 
 export class Program {
   /** Functions and objects sorted by address. */

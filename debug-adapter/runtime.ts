@@ -440,13 +440,14 @@ export class HyperstepRuntime {
     return null;
   }
 
-  /** Guest frames, innermost first: [current, caller, ...]. */
+  /** Guest frames, innermost first: [current, caller, ...] (CFI from DWARF, else frame pointers inside the DWARF reader). */
   unwind(c: Cpu, max: number): { pc: number; sp: number; fp: number }[] {
-    const pc = linearRip(c), sp = stackPointer(c), fp = c.mode64 ? Number(BigInt.asIntN(64, (BigInt(c.gpr[21] >>> 0) << 32n) | BigInt(c.gpr[5] >>> 0))) : c.gpr[5] >>> 0;
-    const out = [{ pc, sp, fp }];
+    const pc = linearRip(c);
+    const gpr = (k: number): number => (c.mode64 ? (c.gpr[k + 16] >>> 0) * 4294967296 + (c.gpr[k] >>> 0) : c.gpr[k] >>> 0);
+    const gprs = Array.from({ length: c.mode64 ? 16 : 8 }, (_, k) => gpr(k));
+    const out = [{ pc, sp: gprs[4], fp: gprs[5] }];
     const lines = this.program.lines;
-    if (lines?.unwind && max > 1) {
-      const regs: { pc: number; sp: number; fp: number; [k: number]: number } = { pc, sp, fp };
+    if (lines?.unwindFrom && max > 1 && c.activity !== 'wait-for-sipi') {
       const read = (a: number, size: number): number | null => {
         const b = readVirtual(c, a, size);
         if (b === null) return null;
@@ -455,9 +456,9 @@ export class HyperstepRuntime {
         return v;
       };
       try {
-        out.push(...lines.unwind(regs, read, c.mode64, max - 1));
+        for (const f of lines.unwindFrom(pc, gprs, read, c.mode64, max - 1)) out.push(f);
       } catch {
-        // Partial stacks are still useful.
+        // A partial stack is still useful.
       }
     }
     return out.slice(0, max);

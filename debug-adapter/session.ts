@@ -442,7 +442,8 @@ export class HyperstepSession extends LoggingDebugSession {
       const stop = rt.lastStop;
       if (stop?.vmmFrame && stop.vcpu === vcpu) {
         const pc = linearRip(c);
-        frames.push({ id: this.frames.create({ vcpu, index: -1, pc, vmm: true }), name: stop.vmmFrame, line: 0, column: 0, presentationHint: 'label' });
+        // Focusable (not a label): selecting it shows the event's scope; 'subtle' lets clients focus the guest frame first.
+        frames.push({ id: this.frames.create({ vcpu, index: -1, pc, vmm: true }), name: stop.vmmFrame, line: 0, column: 0, presentationHint: 'subtle' });
       }
       if (c.activity === 'wait-for-sipi') {
         frames.push({ id: this.frames.create({ vcpu, index: 0, pc: linearRip(c), vmm: true }), name: 'waiting for SIPI (vmm: vCPU not runnable)', line: 0, column: 0, presentationHint: 'label' });
@@ -451,7 +452,9 @@ export class HyperstepSession extends LoggingDebugSession {
         guest.forEach((f, k) => {
           const lookup = k === 0 ? f.pc : f.pc - 1;
           const line = rt.program.lines?.lineAt(lookup) ?? null;
-          const name = rt.program.describe(f.pc) ?? hexAddr(f.pc);
+          // A caller's return address may already be past its function (a call as the last instruction): name the call site's function.
+          const fn = rt.program.functionAt(lookup);
+          const name = fn ? (f.pc === fn.address ? fn.name : `${fn.name}+0x${(f.pc - fn.address).toString(16)}`) : hexAddr(f.pc);
           frames.push({
             id: this.frames.create({ vcpu, index: k, pc: f.pc, vmm: false }),
             name: k === 0 ? `${name}  [${c.mode}]` : name,
