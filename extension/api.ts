@@ -13,6 +13,9 @@ export interface SessionSnapshot {
   status?: StatusEventBody;
   vcpus: VcpuSummary[];
   lastStop?: StopInfo;
+  /** Stops so far; the stop at which `vcpus` was read (-1: while running). */
+  stops: number;
+  vcpusAtStop: number;
   /** Rows in the session's timeline, and events the adapter dropped. */
   timelineRows: number;
   dropped: number;

@@ -8,7 +8,7 @@ import type { RenderReport } from './views/timelinePanel';
 
 function snapshot(m: SessionModel): SessionSnapshot {
   return {
-    id: m.id, name: m.name, running: m.running, status: m.status, vcpus: m.vcpus, lastStop: m.lastStop,
+    id: m.id, name: m.name, running: m.running, status: m.status, vcpus: m.vcpus, lastStop: m.lastStop, stops: m.stops, vcpusAtStop: m.vcpusAtStop,
     timelineRows: m.timeline.count, dropped: m.dropped,
   };
 }

@@ -126,9 +126,10 @@ export class Sessions implements vscode.Disposable {
     if (!session || !model || model.terminated || this.refreshing.has(model.id)) return;
     this.refreshing.add(model.id);
     this.lastRefresh.set(model.id, Date.now());
+    const atStop = model.running ? -1 : model.stops;
     try {
       const r = (await session.customRequest('hyperstep/vcpus', {})) as VcpusResponseBody;
-      model.setVcpus(r.vcpus ?? [], r.status);
+      model.setVcpus(r.vcpus ?? [], r.status, atStop);
       this.changed.fire(model);
     } catch (e) {
       if (!model.terminated) this.log.warn(`hyperstep/vcpus failed: ${e instanceof Error ? e.message : String(e)}`);

@@ -19,6 +19,9 @@ export class SessionModel {
   status?: StatusEventBody;
   vcpus: VcpuSummary[] = [];
   lastStop?: StopInfo;
+  /** Stops so far, and the stop the vCPU summaries were last read at (-1: never). */
+  stops = 0;
+  vcpusAtStop = -1;
   /** Events the adapter dropped (rate limit), summed over its batches. */
   dropped = 0;
   readonly encoder = new TimelineEncoder();
@@ -40,8 +43,10 @@ export class SessionModel {
     this.encoder.setVcpuCount(s.vcpus);
   }
 
-  setVcpus(vcpus: VcpuSummary[], status?: StatusEventBody): void {
+  /** New summaries, read after stop number `atStop` (see `stops`). */
+  setVcpus(vcpus: VcpuSummary[], status?: StatusEventBody, atStop = this.stops): void {
     this.vcpus = vcpus;
+    this.vcpusAtStop = atStop;
     if (status) this.setStatus(status);
     this.encoder.setVcpuCount(vcpus.length);
     this.encoder.setApicIds(vcpus.map((v) => v.apicId));
@@ -49,6 +54,7 @@ export class SessionModel {
 
   stopped(info: StopInfo): void {
     this.running = false;
+    this.stops++;
     this.lastStop = info;
     if (this.status) this.status = { ...this.status, running: false };
   }
