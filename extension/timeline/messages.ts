@@ -14,4 +14,4 @@ export type FromWebview =
   /** A click on an event or a lane name: reveal that vCPU. */
   | { type: 'reveal'; vcpu: number; row: number }
   /** After each drawn frame (throttled): what is on screen, for tests and diagnostics. */
-  | { type: 'rendered'; rows: number; drawn: number; lanes: number; t0: number; t1: number; arrows: number };
+  | { type: 'rendered'; rows: number; drawn: number; lanes: number; t0: number; t1: number; arrows: number; ms: number };

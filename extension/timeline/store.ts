@@ -2,7 +2,7 @@
 // bytes each, and the renderer finds the visible ones by binary search on time. Pure and
 // DOM-free; the extension keeps one per session (to replay into a newly opened panel) and
 // the webview keeps its own copy to draw from.
-import { EncodedBatch, KIND, emptyBatch } from './encoding';
+import { EncodedBatch, KIND, MODE, emptyBatch } from './encoding';
 
 /** Rows kept at most; later ones are counted in `overflow` and not drawn. */
 export const MAX_ROWS = 4_000_000;
@@ -35,6 +35,8 @@ export class TimelineStore {
   /** Per lane: the rows of its state changes, in time order. */
   stateRows: number[][] = [];
   spans: RendezvousSpan[] = [];
+  /** Rows that must be drawn even when the view samples (lost IPIs, INIT/SIPI, invariants, stops), in time order. */
+  notable: number[] = [];
   private openSpan = -1;
 
   append(b: EncodedBatch): void {
@@ -59,6 +61,7 @@ export class TimelineStore {
       this.label[row] = b.label[k];
       this.linkFrom[row] = -1;
       this.arrivals[row] = 0;
+      if (isNotable(kind, b.mode[k])) this.notable.push(row);
       if (kind === KIND.STATE && b.vcpu[k] >= 0) this.stateRows[b.vcpu[k]].push(row);
       else if (kind === KIND.RENDEZVOUS_BEGIN) {
         this.openSpan = this.spans.length;
@@ -177,5 +180,17 @@ export class TimelineStore {
     this.label = grow(this.label, (k) => new Int32Array(k));
     this.linkFrom = grow(this.linkFrom, (k) => new Int32Array(k));
     this.arrivals = grow(this.arrivals, (k) => new Uint16Array(k));
+  }
+}
+
+/** Rare rows a person looks for: never sampled away when many rows share a pixel. */
+export function isNotable(kind: number, mode: number): boolean {
+  switch (kind) {
+    case KIND.INIT: case KIND.SIPI: case KIND.IPI_COLLAPSE: case KIND.IPI_REJECT: case KIND.INVARIANT: case KIND.STOP:
+      return true;
+    case KIND.IPI_SEND:
+      return mode === MODE.INIT || mode === MODE.STARTUP || mode === MODE.NMI || mode === MODE.SMI;
+    default:
+      return false;
   }
 }

@@ -71,11 +71,16 @@ export function scrollLanesBy(v: Viewport, dLanes: number, lanes: number): Viewp
   return { ...v, scrollLane: Math.min(maxScroll, Math.max(0, v.scrollLane + dLanes)) };
 }
 
-/** Shows [start, end] across the plot with a small margin. */
+/** Shows [start, end] across the plot, with room on the left and for labels on the right. */
 export function fit(v: Viewport, start: number, end: number): Viewport {
   const span = Math.max(end - start, 100);
-  const nsPerPx = Math.min(MAX_NS_PER_PX, Math.max(MIN_NS_PER_PX, (span * 1.04) / plotWidth(v)));
+  const nsPerPx = Math.min(MAX_NS_PER_PX, Math.max(MIN_NS_PER_PX, (span * 1.1) / plotWidth(v)));
   return { ...v, nsPerPx, t0: start - span * 0.02 };
+}
+
+/** Lane height that fills the plot's height with `lanes` lanes, within readable bounds. */
+export function fitLaneHeight(v: Viewport, lanes: number, min = 26, max = 64): number {
+  return Math.max(min, Math.min(max, Math.floor((v.height - v.axis) / Math.max(1, lanes))));
 }
 
 /** Axis tick spacing: 1, 2 or 5 times a power of ten ns, about `minPx` pixels or more apart. */

@@ -9,7 +9,7 @@ import { KIND, MODE, STATES, TARGET } from '../timeline/encoding';
 import { TimelineStore } from '../timeline/store';
 import type { FromWebview, ToWebview } from '../timeline/messages';
 import {
-  Viewport, fit, laneAt, laneTop, panBy, scrollLanesBy, tickLabel, tickStep, ticks, timeRange, timeToX,
+  Viewport, fit, fitLaneHeight, laneAt, laneTop, panBy, scrollLanesBy, tickLabel, tickStep, ticks, timeRange, timeToX,
   visibleLanes, xToTime, zoomAt,
 } from '../timeline/viewport';
 
@@ -22,6 +22,8 @@ const vscode = acquireVsCodeApi();
 
 /** Above this many rows on screen, draw one mark per lane and pixel column instead of each row. */
 const DENSE_ROWS = 30_000;
+/** In that dense mode, look at about this many rows per frame (sampling evenly) plus every notable row. */
+const DENSE_BUDGET = 150_000;
 
 const canvas = document.getElementById('plot') as HTMLCanvasElement;
 const ctx = canvas.getContext('2d')!;
@@ -40,6 +42,7 @@ let userMoved = false;
 let view: Viewport = { t0: 0, nsPerPx: 100, width: 300, height: 200, gutter: 132, axis: 26, laneHeight: 30, scrollLane: 0 };
 let dirty = true;
 let lastReport = 0;
+let lastDrawMs = 0;
 
 interface Palette {
   background: string; foreground: string; muted: string; grid: string; laneAlt: string; selection: string;
@@ -137,6 +140,7 @@ function resize(): void {
 }
 
 function fitAll(): void {
+  view = { ...view, laneHeight: fitLaneHeight(view, lanes()), scrollLane: 0 };
   if (store.count === 0) return;
   view = fit(view, store.firstTime, store.lastTime);
 }
@@ -152,6 +156,7 @@ function follow(): void {
 
 function draw(): void {
   dirty = false;
+  const started = performance.now();
   const { width, height } = view;
   ctx.fillStyle = colors.background;
   ctx.fillRect(0, 0, width, height);
@@ -195,9 +200,10 @@ function draw(): void {
   info.textContent = `${store.count.toLocaleString('en-US')} events${store.overflow ? ` (+${store.overflow.toLocaleString('en-US')} not kept)` : ''}` +
     `${dropped ? ` · ${dropped.toLocaleString('en-US')} dropped by the adapter` : ''} · ${drawn.toLocaleString('en-US')} drawn`;
   const now = Date.now();
+  lastDrawMs = performance.now() - started;
   if (now - lastReport > 300) {
     lastReport = now;
-    vscode.postMessage({ type: 'rendered', rows: store.count, drawn, lanes: last - first + 1, t0, t1, arrows });
+    vscode.postMessage({ type: 'rendered', rows: store.count, drawn, lanes: last - first + 1, t0, t1, arrows, ms: lastDrawMs });
   }
 }
 
@@ -213,24 +219,34 @@ function drawLaneBackgrounds(first: number, last: number, t0: number, t1: number
       ctx.fillStyle = colors.laneAlt;
       ctx.fillRect(x0, y, x1 - x0, view.laneHeight);
     }
-    // The lifecycle state as a thin band at the bottom of the lane.
+    // The lifecycle state as a thin band at the bottom of the lane. Where several changes fall
+    // into one pixel (a vCPU halting and waking thousands of times), the pixel gets the state at
+    // its end and the changes inside it are skipped by binary search: the cost is per pixel.
     const rows = store.stateRows[lane] ?? [];
-    let state = store.stateAt(lane, t0, currentStates[lane] ?? 0);
-    let from = t0;
-    let k = lowerBoundRows(rows, t0);
+    const end = Math.min(t1, running || store.count === 0 ? Infinity : store.lastTime);
     const bandY = y + view.laneHeight - 4;
+    let state = store.stateAt(lane, t0, currentStates[lane] ?? 0);
+    let t = t0;
+    let k = lowerBoundRows(rows, t0);
     ctx.globalAlpha = 0.55;
-    for (; ; k++) {
+    while (t < end) {
       const next = k < rows.length ? store.time[rows[k]] : Infinity;
-      const to = Math.min(next, t1, running ? Infinity : store.lastTime || t1);
-      if (to > from) {
-        ctx.fillStyle = stateColor(state);
-        const xa = Math.max(x0, timeToX(view, from));
-        ctx.fillRect(xa, bandY, Math.max(1, timeToX(view, to) - xa), 3);
+      let to: number;
+      let after = state;
+      if (next - t >= view.nsPerPx) {
+        to = Math.min(next, end);
+        if (k < rows.length) after = store.vector[rows[k++]];
+      } else {
+        to = Math.min(t + view.nsPerPx, end);
+        k = lowerBoundRows(rows, to);
+        state = k > 0 ? store.vector[rows[k - 1]] : state;
+        after = state;
       }
-      if (next > t1 || k >= rows.length) break;
-      state = store.vector[rows[k]];
-      from = next;
+      ctx.fillStyle = stateColor(state);
+      const xa = Math.max(x0, timeToX(view, t));
+      ctx.fillRect(xa, bandY, Math.max(1, timeToX(view, to) - xa), 3);
+      state = after;
+      t = to;
     }
     ctx.globalAlpha = 1;
   }
@@ -287,15 +303,23 @@ function drawDense(i0: number, i1: number, first: number, last: number): number 
   // Bits per cell: 1 exit, 2 IPI, 4 lost, 8 other.
   const cells = new Uint8Array(n * w);
   const inv = 1 / view.nsPerPx;
-  for (let row = i0; row < i1; row++) {
+  const mark = (row: number): void => {
     const lane = store.vcpu[row] - first;
-    if (lane < 0 || lane >= n) continue;
+    if (lane < 0 || lane >= n) return;
     const col = ((store.time[row] - view.t0) * inv) | 0;
-    if (col < 0 || col >= w) continue;
+    if (col < 0 || col >= w) return;
     const kind = store.kind[row];
     const bit = kind === KIND.EXIT ? 1 : kind === KIND.IPI_COLLAPSE || kind === KIND.IPI_REJECT || kind === KIND.INVARIANT ? 4
       : kind === KIND.IPI_SEND || kind === KIND.IPI_ACCEPT || kind === KIND.INIT || kind === KIND.SIPI ? 2 : 8;
     cells[lane * w + col] |= bit;
+  };
+  // Every row while that is affordable; beyond, an even sample, so a frame's cost stays bounded
+  // however many events there are. Rare rows (lost IPIs, INIT/SIPI, invariants) always count.
+  const stride = Math.max(1, Math.ceil((i1 - i0) / DENSE_BUDGET));
+  for (let row = i0; row < i1; row += stride) mark(row);
+  if (stride > 1) {
+    const notable = store.notable;
+    for (let k = lowerBoundRows(notable, store.time[i0] ?? 0); k < notable.length && notable[k] < i1; k++) mark(notable[k]);
   }
   const layers: [number, string, number, number][] = [
     [1, colors.exit, 0.25, 0.45], [8, colors.eoi, 0.45, 0.6], [2, colors.fixed, 0.15, 0.4], [4, colors.lost, 0.1, 0.8],
@@ -683,6 +707,7 @@ window.addEventListener('message', (ev: MessageEvent<ToWebview>) => {
       userMoved = false;
       selectedLane = -1;
       document.getElementById('title')!.textContent = m.title || 'no session';
+      fitAll();
       break;
     case 'append':
       store.append(m.batch);
