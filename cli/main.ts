@@ -5,18 +5,9 @@ import { Machine, StopInfo, DEFAULTS } from '../core/machine';
 import { LoaderError, ImageFormat } from '../core/loader';
 import { CAPABILITIES, EXIT_REASONS, QUIRKS, isCapability, isQuirk } from '../core/vmm/types';
 
-/** Exit statuses for stops other than isa-debug-exit (whose statuses are odd: (value << 1) | 1). */
-export const EXIT = {
-  halted: 2,
-  'triple-fault': 4,
-  unsupported: 6,
-  'instruction-limit': 8,
-  'init-bsp': 10,
-  invariant: 18,
-  badImage: 12,
-  usage: 14,
-  error: 16,
-} as const;
+import { EXIT, exitStatusOf } from '../core/exit-status';
+
+export { EXIT };
 
 const HELP = `Usage: hyperstep run IMAGE [options]
 
@@ -197,10 +188,8 @@ export function runCommand(o: RunOptions, out: (b: Uint8Array) => void, err: (s:
   flush();
   if (traceFd !== null) { flushTrace(); closeSync(traceFd); }
   if (o.stats) err(exitStats(m));
-  if (!stop) return 0;
-  if (stop.reason === 'debug-exit') return stop.exitCode ?? 1;
-  err(`hyperstep: ${stop.message}\n`);
-  return EXIT[stop.reason as keyof typeof EXIT] ?? EXIT.error;
+  if (stop && stop.reason !== 'debug-exit') err(`hyperstep: ${stop.message}\n`);
+  return exitStatusOf(stop);
 }
 
 /** Exit counts per vCPU and reason, as a table (only reasons that occurred). */
@@ -210,6 +199,32 @@ export function exitStats(m: Machine): string {
   for (const c of m.cpus) rows.push([String(c.index), ...used.map((r) => String(m.vmm.exitCount(c.index, r))), String(c.instret)]);
   const w = rows[0].map((_, k) => Math.max(...rows.map((r) => r[k].length)));
   return 'exits per vCPU and reason:\n' + rows.map((r) => r.map((x, k) => x.padStart(w[k])).join('  ')).join('\n') + '\n';
+}
+
+const DAP_HELP = `Usage: hyperstep dap [--port P]
+
+Runs Hyperstep's Debug Adapter Protocol server: on stdin/stdout, or with --port on
+127.0.0.1:P (0 picks a free port, printed on stderr), one debug session per connection.
+`;
+
+/** `hyperstep dap`: returns -1 to keep the process alive (the adapter runs until its client leaves). */
+function dapCommand(args: string[]): number {
+  if (args.includes('-h') || args.includes('--help')) { process.stdout.write(DAP_HELP); return 0; }
+  let port: number | null = null;
+  for (let k = 0; k < args.length; k++) {
+    const a = args[k];
+    if (a === '--port' || a.startsWith('--port=')) {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : args[++k];
+      port = parseNumber('--port', v);
+      if (port > 65535) throw new UsageError(`--port: ${port} is not a TCP port`);
+    } else throw new UsageError(`dap: unexpected argument '${a}' (usage: hyperstep dap [--port P])`);
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const dap = require('../debug-adapter/main') as typeof import('../debug-adapter/main');
+  process.on('uncaughtException', (e) => { process.stderr.write(`hyperstep dap: internal error: ${e.stack ?? e}\n`); });
+  if (port === null) dap.runStdio();
+  else dap.runServer(port, (p) => process.stderr.write(`hyperstep dap: listening on 127.0.0.1:${p}\n`));
+  return -1;
 }
 
 export function main(argv: string[]): number {
@@ -224,7 +239,8 @@ export function main(argv: string[]): number {
       const o = parseRunArgs(rest);
       return runCommand(o, (b) => process.stdout.write(b), (s) => process.stderr.write(s));
     }
-    throw new UsageError(`unknown command '${cmd}' (commands: run)`);
+    if (cmd === 'dap') return dapCommand(rest);
+    throw new UsageError(`unknown command '${cmd}' (commands: run, dap)`);
   } catch (e) {
     if (e instanceof QuirkHelp) {
       process.stdout.write('Quirks (default off; each reproduces a real hypervisor bug):\n' +
@@ -241,6 +257,6 @@ export function main(argv: string[]): number {
 
 if (require.main === module) {
   const status = main(process.argv.slice(2));
-  // Let stdout drain before exiting.
-  process.stdout.write('', () => process.exit(status));
+  // Let stdout drain before exiting (-1: a server that exits when its client goes).
+  if (status >= 0) process.stdout.write('', () => process.exit(status));
 }

@@ -48,6 +48,26 @@ export interface StopInfo {
   exitCode?: number;
 }
 
+/** Why run() returned without a stop: a debugger's breakpoint, step or pause. */
+export interface BreakInfo {
+  vcpu: number;
+  reason: string;
+  detail?: unknown;
+}
+
+/** One scheduling round: every runnable vCPU gets `slice` instructions, in a seeded order. */
+interface Round {
+  order: Cpu[];
+  /** Next position in `order`. */
+  pos: number;
+  slice: number;
+  /** Most instructions any vCPU retired this round (virtual time advances by it). */
+  ran: number;
+  /** instret of order[pos] when its turn began (-1: not begun). */
+  startInstret: number;
+  deadline: number;
+}
+
 export const DEFAULTS = { vcpus: 1, memoryMiB: 128, seed: 0, quantum: 10000, nsPerInstruction: 1, jit: true };
 
 export class Machine implements CpuHost, MsrHost {
@@ -67,6 +87,11 @@ export class Machine implements CpuHost, MsrHost {
   readonly config: Required<Omit<MachineConfig, 'maxInstructions' | 'x2apic' | 'capabilities' | 'quirks'>> & { maxInstructions: number };
   image: LoadedImage | null = null;
   stopInfo: StopInfo | null = null;
+  /** A break taken (requestBreak) and not yet resumed from. */
+  breakInfo: BreakInfo | null = null;
+  /** The scheduling round in progress (null between rounds), kept across run() calls. */
+  private round: Round | null = null;
+  private readonly order: Cpu[];
   /** Guest serial output sink (the CLI writes it to stdout). */
   onSerial: (byte: number) => void = () => {};
 
@@ -122,6 +147,7 @@ export class Machine implements CpuHost, MsrHost {
       this.lapics.push(l);
     }
     this.vmm.attach(this.lapics);
+    this.order = this.cpus.slice();
     this.vmm.phys = this.phys;
     // The BSP's LAPIC as SeaBIOS leaves it: software-enabled, LINT0 ExtINT (virtual wire), LINT1 NMI.
     const bsp = this.lapics[0];
@@ -212,51 +238,124 @@ export class Machine implements CpuHost, MsrHost {
   }
 
   /**
-   * Runs until the VM stops or `budget` more instructions have been retired (for callers
-   * that run in slices). Returns the stop, or null when the budget ran out first.
+   * Runs until the VM stops, a break is requested (see requestBreak), or `budget` more
+   * instructions (all vCPUs together) have been retired. Returns the stop, or null when the
+   * budget ran out or a break was taken first. The scheduling round is kept across calls,
+   * so running in slices, or breaking and resuming, interleaves the vCPUs exactly as one
+   * uninterrupted run would: same seed, same trace.
    */
   run(budget = Infinity): StopInfo | null {
-    const order = this.cpus.slice();
-    const q = this.config.quantum;
-    const ns = this.config.nsPerInstruction;
+    if (this.breakInfo !== null) this.resume();
     let left = budget;
+    let idleRounds = 0;
     while (!this.stopInfo && left > 0) {
-      const limit = this.config.maxInstructions - this.instructions();
-      if (limit <= 0) {
-        this.requestStop(-1, 'instruction-limit', `stopped after ${this.instructions()} instructions (--max-instructions)`);
-        break;
-      }
-      // The quantum ends at the next timer deadline so timers fire on time.
-      const deadline = this.nextDeadline();
-      const now = this.time.roundStartNs;
-      const untilDeadline = deadline === Infinity ? q : Math.max(1, Math.ceil((deadline - now) / ns));
-      const slice = Math.min(q, untilDeadline, limit, left);
-      if (this.cpus.length > 1) this.random.shuffle(order);
-      let ran = 0;
-      for (const c of order) {
-        if (c.activity !== 'active' || this.vmm.frozen(c.index)) continue;
+      // A slice-running caller (the debugger) gets control back even from a VM that only idles.
+      if (budget !== Infinity && idleRounds > 10_000) return null;
+      const r = this.round ?? this.beginRound();
+      if (r === null) break;
+      while (r.pos < r.order.length) {
+        const c = r.order[r.pos];
+        if (c.activity !== 'active' || this.vmm.frozen(c.index)) { r.pos++; r.startInstret = -1; continue; }
+        if (r.startInstret < 0) r.startInstret = c.instret;
+        const done = c.instret - r.startInstret;
+        const n = Math.min(r.slice - done, left);
         this.phys.vcpu = c.index;
         this.apicMmio.current = c.index;
-        const start = c.instret;
         // Time seen by this vCPU advances with its own instructions.
         this.time.running = c;
-        this.time.runningStart = start;
+        this.time.runningStart = r.startInstret;
         this.vmm.running = c.index;
-        c.run(slice);
+        const ran = c.run(n);
         this.vmm.running = -1;
         this.time.running = null;
-        ran = Math.max(ran, c.instret - start);
-        if (this.stopInfo) break;
+        left -= ran;
+        if (this.stopInfo) return this.stopInfo;
+        // A break, or the caller's budget, interrupts the round: the same vCPU continues its slice next time.
+        if (this.breakInfo !== null || (ran === n && n < r.slice - done)) return null;
+        r.ran = Math.max(r.ran, c.instret - r.startInstret);
+        r.pos++;
+        r.startInstret = -1;
       }
-      left -= ran;
-      if (ran > 0) {
-        this.time.roundStartNs += ran * ns;
-      } else if (!this.stopInfo) {
-        if (!this.idle(deadline)) break;
-      }
-      this.fireTimers();
+      if (r.ran === 0) idleRounds++;
+      this.endRound(r);
     }
     return this.stopInfo;
+  }
+
+  /** A new scheduling round: a fresh order and a slice that ends at the next timer deadline. */
+  private beginRound(): Round | null {
+    const limit = this.config.maxInstructions - this.instructions();
+    if (limit <= 0) {
+      this.requestStop(-1, 'instruction-limit', `stopped after ${this.instructions()} instructions (--max-instructions)`);
+      return null;
+    }
+    const deadline = this.nextDeadline();
+    const ns = this.config.nsPerInstruction;
+    const q = this.config.quantum;
+    const untilDeadline = deadline === Infinity ? q : Math.max(1, Math.ceil((deadline - this.time.roundStartNs) / ns));
+    if (this.cpus.length > 1) this.random.shuffle(this.order);
+    this.round = { order: this.order, pos: 0, slice: Math.min(q, untilDeadline, limit), ran: 0, startInstret: -1, deadline };
+    return this.round;
+  }
+
+  private endRound(r: Round): void {
+    this.round = null;
+    if (r.ran > 0) {
+      this.time.roundStartNs += r.ran * this.config.nsPerInstruction;
+    } else if (!this.stopInfo) {
+      if (!this.idle(r.deadline)) return;
+    }
+    this.fireTimers();
+  }
+
+  /**
+   * Asks every vCPU to leave its loop at the next instruction boundary without ending the
+   * VM (a debugger's breakpoint, step or pause): run() returns null, `breakInfo` says why,
+   * and the next run() carries on where this one stopped. The first request wins.
+   */
+  requestBreak(vcpu: number, reason: string, detail?: unknown): void {
+    if (this.breakInfo !== null || this.stopInfo !== null) return;
+    this.breakInfo = { vcpu, reason, detail };
+    for (const c of this.cpus) { c.stopRequested = true; c.attention = true; }
+  }
+
+  /** Clears a taken break so that run() continues (run() does it itself). */
+  resume(): void {
+    if (this.breakInfo === null || this.stopInfo !== null) return;
+    this.breakInfo = null;
+    for (const c of this.cpus) c.stopRequested = false;
+  }
+
+  /**
+   * Runs vCPU `k` alone for up to `budget` instructions while the others stay where they are
+   * (a debugger's single-thread step). Virtual time advances by what it ran, as if the host
+   * had descheduled the others; the scheduling round resumes afterwards.
+   */
+  runVcpu(k: number, budget: number): StopInfo | null {
+    if (this.breakInfo !== null) this.resume();
+    const c = this.cpus[k];
+    const r = this.round;
+    const inTurn = r !== null && r.pos < r.order.length && r.order[r.pos] === c && r.startInstret >= 0;
+    if (this.stopInfo || c.activity !== 'active' || this.vmm.frozen(k)) return this.stopInfo;
+    const start = c.instret;
+    this.phys.vcpu = k;
+    this.apicMmio.current = k;
+    this.time.running = c;
+    this.time.runningStart = inTurn ? r!.startInstret : start;
+    this.vmm.running = k;
+    const ran = c.run(budget);
+    this.vmm.running = -1;
+    this.time.running = null;
+    // Outside its turn the vCPU's instructions are extra time for everyone.
+    if (!inTurn && ran > 0) this.time.roundStartNs += ran * this.config.nsPerInstruction;
+    if (!this.stopInfo) this.fireTimers();
+    return this.stopInfo;
+  }
+
+  /** The vCPU that executes next when the VM resumes (-1 between rounds), for a debugger's all-stop stepping. */
+  currentVcpu(): number {
+    const r = this.round;
+    return r !== null && r.pos < r.order.length ? r.order[r.pos].index : -1;
   }
 
   private nextDeadline(): number {

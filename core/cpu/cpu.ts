@@ -250,7 +250,15 @@ export class Cpu {
   /** Set by the VM when it wants every vCPU out of its loop. */
   stopRequested = false;
 
+  /**
+   * A debugger's check before each instruction (breakpoints, stepping): true = do not execute
+   * it, leave the loop (the hook has asked the VM to break). While set, the vCPU interprets
+   * every instruction, so no compiled block runs past a breakpoint; null costs nothing.
+   */
+  debugHook: ((c: Cpu) => boolean) | null = null;
+
   private loop(end: number): void {
+    if (this.debugHook !== null) { this.loopDebug(end, this.debugHook); return; }
     const jit = this.host.decodeCache.blocks.enabled;
     while (this.instret < end) {
       if (this.attention) {
@@ -259,6 +267,15 @@ export class Cpu {
         if (this.attention) { this.step(); continue; }
       }
       if (jit && this.runBlock(end)) continue;
+      this.step();
+    }
+  }
+
+  /** loop() with the debugger's hook before every instruction (after interrupt delivery, so a handler's first instruction can break). */
+  private loopDebug(end: number, hook: (c: Cpu) => boolean): void {
+    while (this.instret < end) {
+      if (this.attention && this.checkEvents()) return;
+      if (hook(this)) return;
       this.step();
     }
   }

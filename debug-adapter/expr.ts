@@ -1,0 +1,199 @@
+// The expression language of the Debug Console, watch expressions, breakpoint conditions
+// and event-filter conditions: C-like integer arithmetic on 64-bit values, registers and
+// symbols by name, memory through `*(u32*)ADDR` or `[ADDR]`, strings for comparisons
+// (`mode == "init"`). Values are BigInt (exact 64-bit); parsing is separate from evaluation
+// so a condition is parsed once and evaluated at every hit.
+
+export type Value = bigint | string;
+
+export interface Env {
+  /** A register, symbol or event field; undefined when the name is unknown. */
+  lookup(name: string): Value | undefined;
+  /** Reads `size` bytes (little-endian) at a guest address; throws with a message if it cannot. */
+  read(address: bigint, size: number): bigint;
+  /** Pointer size for `[addr]` (8 in 64-bit mode, else 4). */
+  pointerSize(): number;
+}
+
+export class ExprError extends Error {}
+
+type Node =
+  | { k: 'num'; v: bigint }
+  | { k: 'str'; v: string }
+  | { k: 'name'; v: string }
+  | { k: 'un'; op: string; a: Node }
+  | { k: 'bin'; op: string; a: Node; b: Node }
+  | { k: 'deref'; size: number; signed: boolean; a: Node }
+  | { k: 'cast'; size: number; signed: boolean; a: Node };
+
+const TYPES: Record<string, [number, boolean]> = {
+  u8: [1, false], u16: [2, false], u32: [4, false], u64: [8, false],
+  i8: [1, true], i16: [2, true], i32: [4, true], i64: [8, true],
+  uint8_t: [1, false], uint16_t: [2, false], uint32_t: [4, false], uint64_t: [8, false],
+  int8_t: [1, true], int16_t: [2, true], int32_t: [4, true], int64_t: [8, true],
+  char: [1, true], short: [2, true], int: [4, true], long: [8, true], byte: [1, false], word: [2, false], dword: [4, false], qword: [8, false],
+};
+
+const MASK64 = (1n << 64n) - 1n;
+
+function tokenize(src: string): string[] {
+  const out: string[] = [];
+  const re = /\s*(0x[0-9a-fA-F_]+|0b[01_]+|\d[\d_]*|[A-Za-z_.$][\w.$@]*|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|<<|>>|<=|>=|==|!=|&&|\|\||[-+*/%()[\]<>!~&|^:])/y;
+  let pos = 0;
+  while (pos < src.length) {
+    if (/^\s*$/.test(src.slice(pos))) break;
+    re.lastIndex = pos;
+    const m = re.exec(src);
+    if (m === null) throw new ExprError(`unexpected '${src.slice(pos).trim()[0]}' at column ${pos + 1}`);
+    out.push(m[1]);
+    pos = re.lastIndex;
+  }
+  return out;
+}
+
+const BINARY: [string[], number][] = [
+  [['||'], 1], [['&&'], 2], [['|'], 3], [['^'], 4], [['&'], 5], [['==', '!='], 6],
+  [['<', '<=', '>', '>='], 7], [['<<', '>>'], 8], [['+', '-'], 9], [['*', '/', '%'], 10],
+];
+const PRECEDENCE = new Map<string, number>(BINARY.flatMap(([ops, p]) => ops.map((o) => [o, p] as [string, number])));
+
+/** Parses an expression; throws ExprError naming what is wrong. */
+export function parse(src: string): Node {
+  if (src.length > 4096) throw new ExprError('expression too long');
+  const t = tokenize(src);
+  if (t.length === 0) throw new ExprError('empty expression');
+  let i = 0;
+  const peek = (): string | undefined => t[i];
+  const expect = (s: string): void => {
+    if (t[i] !== s) throw new ExprError(`expected '${s}'${t[i] === undefined ? ' at the end' : ` before '${t[i]}'`}`);
+    i++;
+  };
+  let depth = 0;
+  const binary = (min: number): Node => {
+    let a = unary();
+    for (;;) {
+      const op = peek();
+      const p = op === undefined ? undefined : PRECEDENCE.get(op);
+      if (p === undefined || p < min) return a;
+      i++;
+      a = { k: 'bin', op: op!, a, b: binary(p + 1) };
+    }
+  };
+  const typeAt = (j: number): [number, boolean] | null => (t[j] !== undefined && Object.prototype.hasOwnProperty.call(TYPES, t[j]) ? TYPES[t[j]] : null);
+  const unary = (): Node => {
+    if (++depth > 200) throw new ExprError('expression nested too deeply');
+    try {
+      const s = peek();
+      if (s === undefined) throw new ExprError('expression ends too early');
+      if (s === '-' || s === '!' || s === '~' || s === '+') { i++; return { k: 'un', op: s, a: unary() }; }
+      if (s === '*') {
+        i++;
+        // *(u32*)expr
+        const ty = t[i] === '(' ? typeAt(i + 1) : null;
+        if (ty && t[i + 2] === '*' && t[i + 3] === ')') { i += 4; return { k: 'deref', size: ty[0], signed: ty[1], a: unary() }; }
+        return { k: 'deref', size: 0, signed: false, a: unary() };
+      }
+      if (s === '(') {
+        const ty = typeAt(i + 1);
+        if (ty && t[i + 2] === ')') { i += 3; return { k: 'cast', size: ty[0], signed: ty[1], a: unary() }; }
+        i++;
+        const e = binary(1);
+        expect(')');
+        return e;
+      }
+      if (s === '[') {
+        i++;
+        const e = binary(1);
+        expect(']');
+        return { k: 'deref', size: 0, signed: false, a: e };
+      }
+      i++;
+      if (/^0x/i.test(s)) return { k: 'num', v: BigInt(s.replace(/_/g, '')) };
+      if (/^0b/i.test(s)) return { k: 'num', v: BigInt(s.replace(/_/g, '')) };
+      if (/^\d/.test(s)) return { k: 'num', v: BigInt(s.replace(/_/g, '')) };
+      if (s[0] === '"' || s[0] === "'") return { k: 'str', v: s.slice(1, -1).replace(/\\(.)/g, '$1') };
+      if (/^[A-Za-z_.$]/.test(s)) return { k: 'name', v: s };
+      throw new ExprError(`unexpected '${s}'`);
+    } finally {
+      depth--;
+    }
+  };
+  const e = binary(1);
+  if (i < t.length) throw new ExprError(`unexpected '${t[i]}'`);
+  return e;
+}
+
+function truncate(v: bigint, size: number, signed: boolean): bigint {
+  const bits = BigInt(size * 8);
+  return signed ? BigInt.asIntN(size * 8, v) : v & ((1n << bits) - 1n);
+}
+
+function num(v: Value, what: string): bigint {
+  if (typeof v !== 'bigint') throw new ExprError(`${what} is a string, not a number`);
+  return v;
+}
+
+/** Evaluates a parsed expression. Integer results wrap to 64 bits (unsigned). */
+export function evaluate(n: Node, env: Env): Value {
+  switch (n.k) {
+    case 'num': return n.v & MASK64;
+    case 'str': return n.v;
+    case 'name': {
+      const v = env.lookup(n.v);
+      if (v === undefined) throw new ExprError(`unknown name '${n.v}'`);
+      return v;
+    }
+    case 'un': {
+      const a = evaluate(n.a, env);
+      if (n.op === '!') return truthy(a) ? 0n : 1n;
+      const x = num(a, `the operand of '${n.op}'`);
+      if (n.op === '-') return (-x) & MASK64;
+      if (n.op === '~') return ~x & MASK64;
+      return x;
+    }
+    case 'deref': {
+      const addr = num(evaluate(n.a, env), 'an address');
+      const size = n.size || env.pointerSize();
+      return truncate(env.read(addr, size), size, n.signed) & MASK64;
+    }
+    case 'cast': return truncate(num(evaluate(n.a, env), 'a cast operand'), n.size, n.signed) & MASK64;
+    case 'bin': {
+      if (n.op === '&&') return truthy(evaluate(n.a, env)) && truthy(evaluate(n.b, env)) ? 1n : 0n;
+      if (n.op === '||') return truthy(evaluate(n.a, env)) || truthy(evaluate(n.b, env)) ? 1n : 0n;
+      const a = evaluate(n.a, env), b = evaluate(n.b, env);
+      if (n.op === '==' || n.op === '!=') {
+        const eq = typeof a === typeof b ? a === b : String(a) === String(b);
+        return eq === (n.op === '==') ? 1n : 0n;
+      }
+      const x = num(a, `the left operand of '${n.op}'`), y = num(b, `the right operand of '${n.op}'`);
+      switch (n.op) {
+        case '+': return (x + y) & MASK64;
+        case '-': return (x - y) & MASK64;
+        case '*': return (x * y) & MASK64;
+        case '/': if (y === 0n) throw new ExprError('division by zero'); return x / y;
+        case '%': if (y === 0n) throw new ExprError('division by zero'); return x % y;
+        case '&': return x & y;
+        case '|': return x | y;
+        case '^': return x ^ y;
+        case '<<': return (x << (y & 63n)) & MASK64;
+        case '>>': return x >> (y & 63n);
+        case '<': return x < y ? 1n : 0n;
+        case '<=': return x <= y ? 1n : 0n;
+        case '>': return x > y ? 1n : 0n;
+        case '>=': return x >= y ? 1n : 0n;
+      }
+      throw new ExprError(`unknown operator '${n.op}'`);
+    }
+  }
+}
+
+export function truthy(v: Value): boolean {
+  return typeof v === 'bigint' ? v !== 0n : v.length > 0;
+}
+
+/** Parses and evaluates in one go (the Debug Console). */
+export function evaluateString(src: string, env: Env): Value {
+  return evaluate(parse(src), env);
+}
+
+export type Expr = Node;

@@ -1,0 +1,250 @@
+// Event breakpoints: the exception filters of the adapter (vmexit, ipi-send, ipi-deliver,
+// init, sipi, eoi, rendezvous, tlb-flush, triple-fault, invariant, unsupported-instruction),
+// each with an optional condition over the event's fields, turned into core event watches.
+// Also the words a stop uses to name its event ("IPI INIT from vCPU 0 to vCPU 1").
+import type { Machine } from '../core/machine';
+import type { HsEvent, EventName, EventMap } from '../core/trace/events';
+import type { EventWatch } from '../core/debug/controller';
+import type { Ipi } from '../core/apic/types';
+import { isIpiTarget } from '../core/apic/destination';
+import { EVENT_FILTERS, EventFilterId } from './protocol';
+import { parse, evaluate, truthy, Expr, Env, ExprError } from './expr';
+
+export interface FilterHit { filter: EventFilterId; text: string; event: HsEvent }
+
+interface Armed { id: EventFilterId; condition: Expr | null; conditionText?: string }
+
+/** The filters VS Code shows, with their labels, defaults and what a condition can use. */
+export const FILTER_INFO: Record<EventFilterId, { label: string; description: string; default: boolean; conditionDescription?: string }> = {
+  vmexit: { label: 'VM exit', description: 'Every VM exit (bhyve VM_EXITCODE_* names)', default: false, conditionDescription: 'e.g. reason == "MMIO" && register == "ICR_LOW"; fields: reason, vcpu, port, msr, address, region, register, direction, value, vector' },
+  'ipi-send': { label: 'IPI sent', description: 'An IPI leaves a local APIC (ICR write or x2APIC SELF IPI)', default: false, conditionDescription: 'e.g. vector == 0x40 && dst == 1; fields: src, dst, vector, mode, shorthand, destMode, trigger' },
+  'ipi-deliver': { label: 'IPI delivered', description: 'An IPI reaches its destination (IRR set, INIT or SIPI taken)', default: false, conditionDescription: 'e.g. dst == 1; fields: src, dst, vector, mode' },
+  init: { label: 'INIT', description: 'An INIT IPI is sent', default: false, conditionDescription: 'fields: src, dst, shorthand' },
+  sipi: { label: 'SIPI', description: 'A STARTUP IPI is sent', default: false, conditionDescription: 'e.g. vector == 0x08; fields: src, dst, vector' },
+  eoi: { label: 'EOI', description: 'A local APIC receives an EOI', default: false, conditionDescription: 'fields: vcpu, vector, level' },
+  rendezvous: { label: 'Rendezvous', description: 'A vmm rendezvous begins', default: false, conditionDescription: 'fields: initiator, name' },
+  'tlb-flush': { label: 'TLB flush', description: 'INVLPG, CR3 load, paging change or a host EPT invalidation', default: false, conditionDescription: 'fields: vcpu, kind, address' },
+  'triple-fault': { label: 'Triple fault', description: 'A vCPU shuts down', default: false },
+  invariant: { label: 'Invariant broken', description: 'A hypervisor invariant broke (a quirk made the hardware behaviour impossible)', default: true },
+  'unsupported-instruction': { label: 'Unsupported instruction', description: 'The guest ran an instruction Hyperstep does not implement', default: true },
+};
+
+const TYPES: Partial<Record<EventFilterId, EventName[]>> = {
+  vmexit: ['exit'], 'ipi-send': ['ipi.send'], 'ipi-deliver': ['ipi.send', 'ipi.accept', 'exit'], init: ['ipi.send'], sipi: ['ipi.send'],
+  eoi: ['eoi'], rendezvous: ['rendezvous.begin'], 'tlb-flush': ['tlb.flush'],
+};
+
+const MODE_NAMES: Record<string, string> = { fixed: 'fixed', lowest: 'lowest-priority', smi: 'SMI', nmi: 'NMI', init: 'INIT', 'init-deassert': 'INIT de-assert', startup: 'STARTUP' };
+
+const hx = (v: number, d = 2): string => '0x' + (v >>> 0).toString(16).padStart(d, '0');
+
+export class FilterError extends Error {}
+
+export class EventFilters {
+  private armed = new Map<EventFilterId, Armed>();
+  /** The IPI being delivered (deliveries are synchronous with their ipi.send). */
+  private lastSend: HsEvent<'ipi.send'> | null = null;
+
+  constructor(private readonly m: Machine, private readonly changed: () => void) {
+    for (const id of EVENT_FILTERS) if (FILTER_INFO[id].default) this.armed.set(id, { id, condition: null });
+  }
+
+  /** Arms exactly these filters. Throws FilterError naming a bad filter id or condition. */
+  set(list: { filterId: string; condition?: string }[]): void {
+    const next = new Map<EventFilterId, Armed>();
+    for (const f of list) {
+      if (!(EVENT_FILTERS as readonly string[]).includes(f.filterId)) throw new FilterError(`unknown exception filter '${f.filterId}' (filters: ${EVENT_FILTERS.join(', ')})`);
+      let condition: Expr | null = null;
+      if (f.condition !== undefined && f.condition.trim() !== '') {
+        try {
+          condition = parse(f.condition);
+        } catch (e) {
+          throw new FilterError(`condition of '${f.filterId}': ${(e as Error).message}`);
+        }
+      }
+      next.set(f.filterId as EventFilterId, { id: f.filterId as EventFilterId, condition, conditionText: f.condition });
+    }
+    this.armed = next;
+    this.changed();
+  }
+
+  enabled(id: EventFilterId): boolean {
+    return this.armed.has(id);
+  }
+
+  list(): { id: EventFilterId; condition?: string }[] {
+    return [...this.armed.values()].map((a) => ({ id: a.id, ...(a.conditionText ? { condition: a.conditionText } : {}) }));
+  }
+
+  /** One watch per event type, checking every armed filter that uses it. */
+  watches(): [EventName, EventWatch][] {
+    const byType = new Map<EventName, Armed[]>();
+    for (const a of this.armed.values()) {
+      for (const t of TYPES[a.id] ?? []) {
+        const l = byType.get(t);
+        if (l) l.push(a); else byType.set(t, [a]);
+      }
+    }
+    return [...byType].map(([t, list]) => [t, (e: HsEvent) => this.check(e, list)]);
+  }
+
+  private check(e: HsEvent, list: Armed[]): { vcpu: number; detail: FilterHit } | null {
+    if (e.type === 'ipi.send') this.lastSend = e as HsEvent<'ipi.send'>;
+    for (const a of list) {
+      const vcpu = this.matches(a.id, e);
+      if (vcpu === null) continue;
+      if (a.condition !== null) {
+        let ok = false;
+        try {
+          ok = truthy(evaluate(a.condition, this.env(e)));
+        } catch (err) {
+          // A condition that cannot be evaluated on this event stops, and says why (never silently ignored).
+          const text = `${this.describeEvent(e)} (condition '${a.conditionText}' failed: ${(err as Error).message})`;
+          return { vcpu, detail: { filter: a.id, text, event: e } };
+        }
+        if (!ok) continue;
+      }
+      return { vcpu, detail: { filter: a.id, text: this.describeEvent(e), event: e } };
+    }
+    return null;
+  }
+
+  /** The vCPU to report if filter `id` matches event `e`, else null. */
+  private matches(id: EventFilterId, e: HsEvent): number | null {
+    const at = e.vcpu >= 0 ? e.vcpu : 0;
+    switch (id) {
+      case 'vmexit': return e.type === 'exit' ? at : null;
+      case 'ipi-send': return e.type === 'ipi.send' ? at : null;
+      case 'init': return e.type === 'ipi.send' && (e.data as EventMap['ipi.send']).mode === 'init' ? at : null;
+      case 'sipi': return e.type === 'ipi.send' && (e.data as EventMap['ipi.send']).mode === 'startup' ? at : null;
+      case 'ipi-deliver':
+        if (e.type === 'ipi.accept') return (e.data as EventMap['ipi.accept']).source === 'ipi' ? at : null;
+        if (e.type === 'exit') { const r = (e.data as EventMap['exit']).reason; return r === 'INIT' || r === 'SIPI' ? at : null; }
+        return null;
+      case 'eoi': return e.type === 'eoi' ? at : null;
+      case 'rendezvous': return e.type === 'rendezvous.begin' ? at : null;
+      case 'tlb-flush': return e.type === 'tlb.flush' ? at : null;
+      default: return null;
+    }
+  }
+
+  /** What a condition sees: the event's fields, vcpu, src/dst for IPIs; bare words are strings (mode == init). */
+  env(e: HsEvent): Env {
+    const fields = new Map<string, bigint | string>();
+    const put = (k: string, v: unknown): void => {
+      if (typeof v === 'number') fields.set(k, BigInt(Math.trunc(v)) & ((1n << 64n) - 1n));
+      else if (typeof v === 'string') fields.set(k, v);
+      else if (typeof v === 'boolean') fields.set(k, v ? 1n : 0n);
+    };
+    for (const [k, v] of Object.entries(e.data as object)) put(k, v);
+    put('vcpu', e.vcpu);
+    put('type', e.type);
+    if (e.type === 'ipi.send') {
+      const d = e.data as EventMap['ipi.send'];
+      put('src', e.vcpu);
+      const t = this.targets(e as HsEvent<'ipi.send'>);
+      put('dst', d.shorthand === 'none' && !(d.destMode === 'logical') ? d.dest : t.length === 1 ? t[0] : d.dest);
+    } else if (e.type === 'ipi.accept' || (e.type === 'exit' && this.lastSend)) {
+      put('dst', e.vcpu);
+      if (this.lastSend) { put('src', this.lastSend.vcpu); if (e.type !== 'ipi.accept') { put('mode', this.lastSend.data.mode); put('vector', this.lastSend.data.vector); } }
+    } else if (e.type === 'rendezvous.begin') {
+      put('initiator', (e.data as EventMap['rendezvous.begin']).initiator);
+    }
+    return {
+      lookup: (name) => fields.get(name) ?? (/^[A-Za-z][\w-]*$/.test(name) ? name : undefined),
+      read: () => { throw new ExprError('memory is not available in event conditions'); },
+      pointerSize: () => 8,
+    };
+  }
+
+  /** vCPUs an ipi.send reaches (computed when the event happens, before anything else changes). */
+  targets(e: HsEvent<'ipi.send'>): number[] {
+    const src = this.m.lapics[e.vcpu];
+    if (!src) return [];
+    const ipi = e.data as unknown as Ipi;
+    const out: number[] = [];
+    for (const t of this.m.lapics) if (isIpiTarget(t, src, ipi)) out.push(t.vcpuIndex);
+    return out;
+  }
+
+  private describeTargets(e: HsEvent<'ipi.send'>): string {
+    const d = e.data;
+    const t = this.targets(e);
+    const list = t.length === 0 ? 'no vCPU' : t.length === 1 ? `vCPU ${t[0]}` : t.length <= 8 ? `vCPUs ${t.join(', ')}` : `${t.length} vCPUs`;
+    if (d.shorthand === 'self') return 'itself';
+    if (d.shorthand === 'all') return `all (${list})`;
+    if (d.shorthand === 'all-but-self') return `all but itself (${list})`;
+    return d.destMode === 'logical' ? `logical ${hx(d.dest)} (${list})` : list;
+  }
+
+  /** One line naming an event, as a stop's description. */
+  describeEvent(e: HsEvent): string {
+    const on = `vCPU ${e.vcpu}`;
+    switch (e.type) {
+      case 'ipi.send': {
+        const d = (e as HsEvent<'ipi.send'>).data;
+        const what = d.mode === 'startup' ? `SIPI (vector ${hx(d.vector)}: start at ${hx(d.vector << 12, 5)})` : d.mode === 'fixed' || d.mode === 'lowest' ? `${MODE_NAMES[d.mode]} vector ${hx(d.vector)}` : MODE_NAMES[d.mode];
+        return `IPI ${what} from vCPU ${e.vcpu} to ${this.describeTargets(e as HsEvent<'ipi.send'>)}`;
+      }
+      case 'ipi.accept': {
+        const d = e.data as EventMap['ipi.accept'];
+        const from = d.source === 'ipi' && this.lastSend ? ` from vCPU ${this.lastSend.vcpu}` : ` (${d.source})`;
+        return `IPI vector ${hx(d.vector)} delivered to vCPU ${e.vcpu}${from}: IRR bit set`;
+      }
+      case 'exit': {
+        const d = e.data as EventMap['exit'];
+        return `VM exit ${d.reason}${exitDetail(d)} on ${on}`;
+      }
+      case 'eoi': {
+        const d = e.data as EventMap['eoi'];
+        return d.vector < 0 ? `EOI with nothing in service on ${on}` : `EOI of vector ${hx(d.vector)} on ${on}${d.level ? ' (level-triggered: EOI broadcast to the IOAPIC)' : ''}`;
+      }
+      case 'rendezvous.begin': {
+        const d = e.data as EventMap['rendezvous.begin'];
+        return `Rendezvous "${d.name}" begun by ${d.initiator >= 0 ? `vCPU ${d.initiator}` : 'the host'} for vCPUs ${d.requested.join(', ')}`;
+      }
+      case 'tlb.flush': {
+        const d = e.data as EventMap['tlb.flush'];
+        return `TLB flush (${d.kind}${d.address !== undefined ? ` ${hx(d.address, 8)}` : ''}) ${e.vcpu >= 0 ? `on ${on}` : 'by the host'}`;
+      }
+      default: return `${e.type} on ${on}`;
+    }
+  }
+
+  /** The vmm frame topping the stack when stopped at this event. */
+  vmmFrame(e: HsEvent): string {
+    switch (e.type) {
+      case 'ipi.send': {
+        const d = (e as HsEvent<'ipi.send'>).data;
+        const userspace = (d.mode === 'init' || d.mode === 'startup') && this.m.vmm.hasCapability('ipi-exit');
+        return `vmm: ${userspace ? 'IPI exit (VM_EXITCODE_IPI)' : 'vlapic ICR write'} - ${MODE_NAMES[d.mode]}${d.mode === 'startup' || d.mode === 'fixed' || d.mode === 'lowest' ? ` ${hx(d.vector)}` : ''} to ${this.describeTargets(e as HsEvent<'ipi.send'>)}`;
+      }
+      case 'exit': {
+        const d = e.data as EventMap['exit'];
+        return `vmm: ${d.reason} exit${exitDetail(d)}`;
+      }
+      case 'ipi.accept': return `vmm: vlapic_set_intr_ready - vector ${hx((e.data as EventMap['ipi.accept']).vector)} into IRR`;
+      case 'eoi': return `vmm: vlapic EOI - vector ${hx((e.data as EventMap['eoi']).vector)}`;
+      case 'rendezvous.begin': return `vmm: vm_smp_rendezvous - ${(e.data as EventMap['rendezvous.begin']).name}`;
+      case 'tlb.flush': return `vmm: TLB/EPT invalidation - ${(e.data as EventMap['tlb.flush']).kind}`;
+      default: return `vmm: ${e.type}`;
+    }
+  }
+}
+
+/** " write LAPIC ICR_LOW", " out port 0x3f8 value 0x41", ... */
+export function exitDetail(d: EventMap['exit']): string {
+  switch (d.reason) {
+    case 'MMIO': return ` ${d.direction ?? ''} ${(d.region ?? '').toUpperCase()} ${d.register ?? (d.address !== undefined ? hx(d.address, 8) : '')}`.replace(/\s+/g, ' ').trimEnd();
+    case 'INOUT': return ` ${d.direction} port ${hx(d.port ?? 0, 4)}${d.value !== undefined ? ` value ${hx(d.value)}` : ''}`;
+    case 'RDMSR': case 'WRMSR': return ` MSR ${hx(d.msr ?? 0, 8)}${d.register ? ` (${d.register})` : ''}${d.reason === 'WRMSR' && d.value !== undefined ? ` value ${hx(d.valueHigh ?? 0, 8)}:${hx(d.value, 8)}` : ''}`;
+    case 'CPUID': return ` leaf ${hx(d.leaf ?? 0, 8)}`;
+    case 'EXCEPTION': return ` vector ${d.vector}${d.errorCode !== undefined && d.errorCode !== null ? ` error code ${hx(d.errorCode, 4)}` : ''}`;
+    case 'SIPI': return ` vector ${hx(d.sipiVector ?? 0)}`;
+    case 'IPI': return ` ${d.ipiMode ?? ''}${d.destinations ? ` to vCPUs ${d.destinations.join(', ')}` : ''}`;
+    case 'RENDEZVOUS': return d.register ? ` (${d.register})` : '';
+    default: return '';
+  }
+}
+
+export { ExprError };
