@@ -79,7 +79,7 @@ export function fit(v: Viewport, start: number, end: number): Viewport {
 }
 
 /** Lane height that fills the plot's height with `lanes` lanes, within readable bounds. */
-export function fitLaneHeight(v: Viewport, lanes: number, min = 26, max = 64): number {
+export function fitLaneHeight(v: Viewport, lanes: number, min = 26, max = 96): number {
   return Math.max(min, Math.min(max, Math.floor((v.height - v.axis) / Math.max(1, lanes))));
 }
 

@@ -43,6 +43,8 @@ let view: Viewport = { t0: 0, nsPerPx: 100, width: 300, height: 200, gutter: 132
 let dirty = true;
 let lastReport = 0;
 let lastDrawMs = 0;
+let report: FromWebview | undefined;
+let reportTimer: ReturnType<typeof setTimeout> | undefined;
 
 interface Palette {
   background: string; foreground: string; muted: string; grid: string; laneAlt: string; selection: string;
@@ -199,11 +201,16 @@ function draw(): void {
   }
   info.textContent = `${store.count.toLocaleString('en-US')} events${store.overflow ? ` (+${store.overflow.toLocaleString('en-US')} not kept)` : ''}` +
     `${dropped ? ` · ${dropped.toLocaleString('en-US')} dropped by the adapter` : ''} · ${drawn.toLocaleString('en-US')} drawn`;
-  const now = Date.now();
   lastDrawMs = performance.now() - started;
-  if (now - lastReport > 300) {
-    lastReport = now;
-    vscode.postMessage({ type: 'rendered', rows: store.count, drawn, lanes: last - first + 1, t0, t1, arrows, ms: lastDrawMs });
+  report = { type: 'rendered', rows: store.count, drawn, lanes: last - first + 1, t0, t1, arrows, ms: lastDrawMs };
+  // At most a few reports a second, the last frame's always (a trailing one after a burst).
+  if (!reportTimer) {
+    const wait = Math.max(0, lastReport + 300 - Date.now());
+    reportTimer = setTimeout(() => {
+      reportTimer = undefined;
+      lastReport = Date.now();
+      if (report) vscode.postMessage(report);
+    }, wait);
   }
 }
 

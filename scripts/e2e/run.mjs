@@ -77,6 +77,20 @@ async function main() {
   const dirs = Object.fromEntries(['userData', 'extensions', 'xdgConfig', 'xdgData', 'workspace', 'control', 'tmp'].map((d) => [d, join(work, d)]));
   for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
 
+  // A quiet, dark workbench for the screenshots: no chat side bar, no welcome page.
+  mkdirSync(join(dirs.userData, 'User'), { recursive: true });
+  writeFileSync(join(dirs.userData, 'User', 'settings.json'), JSON.stringify({
+    'workbench.colorTheme': 'Default Dark Modern',
+    'workbench.startupEditor': 'none',
+    'workbench.secondarySideBar.defaultVisibility': 'hidden',
+    'chat.disableAIFeatures': true,
+    'workbench.tips.enabled': false,
+    'extensions.autoCheckUpdates': false,
+    'extensions.autoUpdate': false,
+    'extensions.ignoreRecommendations': true,
+    'debug.toolBarLocation': 'docked',
+  }, null, 2));
+
   const vsix = packageVsix(join(work, 'hyperstep.vsix'));
   log(`packaged ${vsix}`);
 
@@ -180,6 +194,7 @@ function serveControl(page, dir) {
       try {
         answer(req.id, { ok: true, ...(await act(page, req)) });
       } catch (e) {
+        await page.screenshot({ path: join(dir, `failed-${req.id}-${req.action}.png`) }).catch(() => {});
         answer(req.id, { ok: false, error: e instanceof Error ? e.message : String(e) });
       }
     }
@@ -205,15 +220,47 @@ async function act(page, req) {
       // The event breakpoints (the adapter's exception filters) are rows in the Breakpoints view.
       const row = page.locator('.debug-breakpoints .monaco-list-row').filter({ hasText: req.label }).first();
       await row.waitFor({ timeout: 10_000 });
-      const box = row.locator('input[type=checkbox]').first();
-      if (!(await box.isChecked())) await box.click();
-      return { checked: await box.isChecked() };
+      const box = row.locator('input[type=checkbox], [role=checkbox]').first();
+      try {
+        await box.waitFor({ timeout: 5_000 });
+      } catch {
+        throw new Error(`no checkbox in the '${req.label}' row: ${(await row.innerHTML()).slice(0, 1500)}`);
+      }
+      if (!(await box.isChecked({ timeout: 5_000 }))) await box.click({ timeout: 5_000 });
+      return { checked: await box.isChecked({ timeout: 5_000 }) };
+    }
+    case 'collapseViews': {
+      // Collapse the named panes of the side bar (their headers toggle them).
+      for (const title of req.titles) {
+        const header = page.locator('.pane-header[aria-expanded="true"]').filter({ hasText: new RegExp(`^${title}`, 'i') }).first();
+        if (await header.count()) await header.click({ timeout: 5_000 });
+      }
+      return {};
+    }
+    case 'clickFrame': {
+      // Focus a stack frame as a user would: open its thread in the Call Stack view, click the frame.
+      const rows = page.locator('.debug-call-stack .monaco-list-row');
+      const thread = rows.filter({ hasText: req.thread }).first();
+      await thread.waitFor({ timeout: 10_000 });
+      if ((await thread.getAttribute('aria-expanded')) === 'false') await thread.locator('.monaco-tl-twistie').click({ timeout: 5_000 });
+      const row = rows.filter({ hasText: req.text }).first();
+      await row.waitFor({ timeout: 10_000 });
+      await row.click({ timeout: 5_000 });
+      return {};
     }
     case 'expandVariables': {
-      // Expand the scope named like req.scope in the Variables view (if collapsed).
-      const row = page.locator('.debug-variables .monaco-list-row').filter({ hasText: req.scope }).first();
+      // Show one scope of the Variables view: collapse the others (the list only renders the
+      // rows in view), then expand it.
+      const rows = page.locator('.debug-variables .monaco-list-row[aria-level="1"]');
+      await rows.first().waitFor({ timeout: 10_000 });
+      for (const row of await rows.all()) {
+        const text = await row.textContent();
+        const expanded = await row.getAttribute('aria-expanded');
+        if (expanded === 'true' && !text.includes(req.scope)) await row.click({ timeout: 5_000 });
+      }
+      const row = rows.filter({ hasText: req.scope }).first();
       await row.waitFor({ timeout: 10_000 });
-      if ((await row.getAttribute('aria-expanded')) === 'false') await row.click();
+      if ((await row.getAttribute('aria-expanded')) === 'false') await row.click({ timeout: 5_000 });
       return {};
     }
     default:

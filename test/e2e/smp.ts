@@ -98,6 +98,8 @@ export function smpSuite(): Suite {
     const before = dap.mark();
     let clicked = false;
     if (driver.available) {
+      await vscode.commands.executeCommand('workbench.debug.action.focusBreakpointsView');
+      await sleep(300);
       const r = await driver.request({ action: 'enableFilter', label: filter.label });
       clicked = r.ok;
       if (!r.ok) console.log(`driver could not tick '${filter.label}' (${r.error}); setting it over DAP`);
@@ -166,21 +168,31 @@ export function smpSuite(): Suite {
   });
 
   suite.step('Step to Next Event reaches the SIPI; the AP then starts at vector << 12', async () => {
+    // smp-boot sends INIT assert and INIT de-assert to each AP, waits 10 ms, then the STARTUPs.
     let stop: Message | undefined;
-    for (let k = 0; k < 4; k++) {
+    for (let k = 0; k < 8; k++) {
       const m = mark();
       await vscode.commands.executeCommand('hyperstep.stepToNextEvent', { vcpu: 0 }, 'ipi-send');
       stop = await nextStop(m, `step ${k + 1} to the next IPI sent`);
       if (/SIPI|STARTUP/i.test(`${stop.body.description} ${stop.body.text ?? ''}`)) break;
     }
-    assert.ok(stop && /SIPI|STARTUP/i.test(`${stop.body.description} ${stop.body.text ?? ''}`), `stopped on the SIPI: ${JSON.stringify(stop?.body)}`);
-    const m = mark();
-    await vscode.commands.executeCommand('hyperstep.stepToNextEvent', { vcpu: 1 }, 'state');
-    await nextStop(m, 'vCPU 1 changing state');
-    const ap = api.session()!.vcpus.find((v) => v.vcpu === 1)!;
-    assert.equal(ap.activity, 'active', `vCPU 1 runs after the SIPI (${ap.name})`);
+    const text = `${stop?.body.description} ${stop?.body.text ?? ''}`;
+    assert.ok(stop && /SIPI|STARTUP/i.test(text), `stopped on the SIPI: ${JSON.stringify(stop?.body)}`);
+    // The STARTUP is delivered as it is sent (IRR-less, SDM 10.6.1): its AP already runs the
+    // trampoline, in real mode with CS = vector << 8 (base vector << 12), IP 0.
+    const target = Number(/to vCPU (\d+)/.exec(text)?.[1] ?? 1);
+    let ap = api.session()!.vcpus.find((v) => v.vcpu === target)!;
+    console.log(`at the SIPI: ${JSON.stringify(ap)}`);
+    if (ap.activity !== 'active') {
+      const m = mark();
+      await vscode.commands.executeCommand('hyperstep.stepToNextEvent', { vcpu: target }, 'state');
+      await nextStop(m, `vCPU ${target} changing state`);
+      ap = api.session()!.vcpus.find((v) => v.vcpu === target)!;
+    }
+    assert.equal(ap.activity, 'active', `vCPU ${target} runs after the SIPI (${ap.name})`);
     assert.equal(ap.mode, 'real');
-    assert.equal(ap.rip >>> 12 === 8 || ap.rip === 0, true, `vCPU 1 starts in the trampoline at 0x8000 (rip ${ap.rip.toString(16)})`);
+    assert.ok(ap.rip === 0 || ap.rip === 0x8000, `vCPU ${target} starts at the trampoline, 0x8000 (rip ${ap.rip.toString(16)})`);
+    assert.equal(api.vcpuItems()[target].details.find((d) => d.label === 'state')?.value.startsWith('running'), true);
   });
 
   suite.step('the IPI Timeline draws the INIT and SIPI arrows', async () => {
@@ -193,14 +205,21 @@ export function smpSuite(): Suite {
 
   suite.step('screenshot: debugging with the vCPUs view and the LAPIC variables', async () => {
     if (!driver.available) return;
+    await vscode.commands.executeCommand('workbench.action.closeAuxiliaryBar');
     await vscode.commands.executeCommand('workbench.view.debug');
     await vscode.commands.executeCommand('hyperstep.vcpus.focus');
+    for (let k = 0; k < 4; k++) await vscode.commands.executeCommand('workbench.action.increaseViewWidth');
     await vscode.commands.executeCommand('hyperstep.revealVcpu', 1);
     await vscode.commands.executeCommand('workbench.action.closeEditorsInOtherGroups');
     await vscode.commands.executeCommand('hyperstep.showLapic', 1);
-    await sleep(1500);
-    await driver.request({ action: 'expandVariables', scope: 'APIC' });
-    await sleep(500);
+    await driver.request({ action: 'collapseViews', titles: ['Watch', 'Loaded Scripts', 'Breakpoints'] });
+    // The focused frame decides what the Variables view shows: vCPU 0's guest frame.
+    const clicked = await driver.request({ action: 'clickFrame', thread: 'vCPU 0 (', text: 'lapic_send_ipi' });
+    if (!clicked.ok) console.log(`could not focus the frame: ${clicked.error}`);
+    await sleep(1000);
+    const expanded = await driver.request({ action: 'expandVariables', scope: 'APIC' });
+    if (!expanded.ok) console.log(`could not expand the Local APIC scope: ${expanded.error}`);
+    await sleep(800);
     await driver.screenshot('debugging');
   }, 90_000);
 
@@ -228,6 +247,7 @@ export function smpSuite(): Suite {
   suite.step('screenshot: the IPI timeline of the whole boot', async () => {
     if (!driver.available) return;
     await vscode.commands.executeCommand('workbench.action.closeSidebar');
+    await vscode.commands.executeCommand('workbench.action.closeAuxiliaryBar');
     await vscode.commands.executeCommand('workbench.action.closeEditorsInOtherGroups');
     await vscode.commands.executeCommand('hyperstep.showTimeline');
     await vscode.commands.executeCommand('workbench.action.closePanel');
