@@ -229,6 +229,19 @@ async function act(page, req) {
       if (!(await box.isChecked({ timeout: 5_000 }))) await box.click({ timeout: 5_000 });
       return { checked: await box.isChecked({ timeout: 5_000 }) };
     }
+    case 'widenSideBar': {
+      // Drag the sash on the side bar's right edge, as a user widening it would.
+      const box = await page.locator('#workbench\\.parts\\.sidebar').boundingBox();
+      if (!box) throw new Error('no side bar');
+      const x = box.x + box.width + 1;
+      const y = box.y + box.height / 2;
+      await page.mouse.move(x, y);
+      await page.mouse.down();
+      await page.mouse.move(x + req.by / 2, y, { steps: 4 });
+      await page.mouse.move(x + req.by, y, { steps: 4 });
+      await page.mouse.up();
+      return {};
+    }
     case 'collapseViews': {
       // Collapse the named panes of the side bar (their headers toggle them).
       for (const title of req.titles) {

@@ -208,7 +208,7 @@ export function smpSuite(): Suite {
     await vscode.commands.executeCommand('workbench.action.closeAuxiliaryBar');
     await vscode.commands.executeCommand('workbench.view.debug');
     await vscode.commands.executeCommand('hyperstep.vcpus.focus');
-    for (let k = 0; k < 4; k++) await vscode.commands.executeCommand('workbench.action.increaseViewWidth');
+    await driver.request({ action: 'widenSideBar', by: 160 });
     await vscode.commands.executeCommand('hyperstep.revealVcpu', 1);
     await vscode.commands.executeCommand('workbench.action.closeEditorsInOtherGroups');
     await vscode.commands.executeCommand('hyperstep.showLapic', 1);
