@@ -41,17 +41,18 @@ const hx = (v: number, d = 2): string => '0x' + (v >>> 0).toString(16).padStart(
 export class FilterError extends Error {}
 
 export class EventFilters {
-  private armed = new Map<EventFilterId, Armed>();
+  /** Armed filters; one id may appear several times with different conditions (any one matching stops). */
+  private armed: Armed[] = [];
   /** The IPI being delivered (deliveries are synchronous with their ipi.send). */
   private lastSend: HsEvent<'ipi.send'> | null = null;
 
   constructor(private readonly m: Machine, private readonly changed: () => void) {
-    for (const id of EVENT_FILTERS) if (FILTER_INFO[id].default) this.armed.set(id, { id, condition: null });
+    for (const id of EVENT_FILTERS) if (FILTER_INFO[id].default) this.armed.push({ id, condition: null });
   }
 
   /** Arms exactly these filters. Throws FilterError naming a bad filter id or condition. */
   set(list: { filterId: string; condition?: string }[]): void {
-    const next = new Map<EventFilterId, Armed>();
+    const next: Armed[] = [];
     for (const f of list) {
       if (!(EVENT_FILTERS as readonly string[]).includes(f.filterId)) throw new FilterError(`unknown exception filter '${f.filterId}' (filters: ${EVENT_FILTERS.join(', ')})`);
       let condition: Expr | null = null;
@@ -62,24 +63,24 @@ export class EventFilters {
           throw new FilterError(`condition of '${f.filterId}': ${(e as Error).message}`);
         }
       }
-      next.set(f.filterId as EventFilterId, { id: f.filterId as EventFilterId, condition, conditionText: f.condition });
+      next.push({ id: f.filterId as EventFilterId, condition, conditionText: f.condition });
     }
     this.armed = next;
     this.changed();
   }
 
   enabled(id: EventFilterId): boolean {
-    return this.armed.has(id);
+    return this.armed.some((a) => a.id === id);
   }
 
   list(): { id: EventFilterId; condition?: string }[] {
-    return [...this.armed.values()].map((a) => ({ id: a.id, ...(a.conditionText ? { condition: a.conditionText } : {}) }));
+    return this.armed.map((a) => ({ id: a.id, ...(a.conditionText ? { condition: a.conditionText } : {}) }));
   }
 
   /** One watch per event type, checking every armed filter that uses it. */
   watches(): [EventName, EventWatch][] {
     const byType = new Map<EventName, Armed[]>();
-    for (const a of this.armed.values()) {
+    for (const a of this.armed) {
       for (const t of TYPES[a.id] ?? []) {
         const l = byType.get(t);
         if (l) l.push(a); else byType.set(t, [a]);
