@@ -1,0 +1,41 @@
+// Which assembler a file is written for, and which syntax a line is in.
+// GNU as files (.s, .S) start in AT&T syntax and may switch with `.intel_syntax` /
+// `.att_syntax` at any line; NASM files (.asm) are always Intel syntax with NASM's own
+// directives and preprocessor. C headers included from .S files contribute only their
+// `#define`s (the rest is C, skipped under `#ifndef __ASSEMBLER__` by the real build).
+
+/** The assembler family of a whole file. */
+export type Language = 'gas' | 'nasm' | 'c-header';
+
+/** The syntax of one line: GNU as AT&T, GNU as Intel (`.intel_syntax`), or NASM. */
+export type Dialect = 'att' | 'intel' | 'nasm';
+
+/** Language ids the extension registers (package.json contributes.languages). */
+export const LANGUAGE_IDS = { gas: 'hyperstep-gas', nasm: 'hyperstep-nasm' } as const;
+
+/** File extensions by language; `.S` is GNU as run through the C preprocessor. */
+export const GAS_EXTENSIONS = ['.s', '.S', '.sx'];
+export const NASM_EXTENSIONS = ['.asm', '.nasm', '.inc', '.mac'];
+export const HEADER_EXTENSIONS = ['.h', '.hpp'];
+
+/** The language of a file, from its LSP language id if known, else from its name. */
+export function languageOf(pathOrUri: string, languageId?: string): Language {
+  if (languageId === LANGUAGE_IDS.nasm || languageId === 'nasm') return 'nasm';
+  if (languageId === LANGUAGE_IDS.gas || languageId === 'gas' || languageId === 'asm') return 'gas';
+  if (languageId === 'c' || languageId === 'cpp') return 'c-header';
+  const dot = pathOrUri.lastIndexOf('.');
+  const ext = dot < 0 ? '' : pathOrUri.slice(dot);
+  if (NASM_EXTENSIONS.includes(ext.toLowerCase())) return 'nasm';
+  if (HEADER_EXTENSIONS.includes(ext.toLowerCase())) return 'c-header';
+  return 'gas';
+}
+
+/** True when a file of this name is run through the C preprocessor before `as` (gcc's rule: capital .S, .sx). */
+export function usesCpp(pathOrUri: string): boolean {
+  return /\.(S|sx)$/.test(pathOrUri);
+}
+
+/** The dialect a file starts in. */
+export function initialDialect(lang: Language): Dialect {
+  return lang === 'nasm' ? 'nasm' : 'att';
+}
