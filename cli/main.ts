@@ -219,6 +219,7 @@ export function main(argv: string[]): number {
     return cmd ? 0 : EXIT.usage;
   }
   try {
+    if (cmd === 'lsp') return (require('../language-server') as typeof import('../language-server')).runLanguageServer(rest); // -1: serving
     if (cmd === 'run') {
       if (rest.includes('-h') || rest.includes('--help')) { process.stdout.write(HELP); return 0; }
       const o = parseRunArgs(rest);
@@ -241,6 +242,6 @@ export function main(argv: string[]): number {
 
 if (require.main === module) {
   const status = main(process.argv.slice(2));
-  // Let stdout drain before exiting.
-  process.stdout.write('', () => process.exit(status));
+  // Let stdout drain before exiting (-1: a server that exits when its client goes).
+  if (status >= 0) process.stdout.write('', () => process.exit(status));
 }

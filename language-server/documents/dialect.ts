@@ -20,8 +20,9 @@ export const HEADER_EXTENSIONS = ['.h', '.hpp'];
 
 /** The language of a file, from its LSP language id if known, else from its name. */
 export function languageOf(pathOrUri: string, languageId?: string): Language {
+  // Explicit ids win; a generic "asm" id (other extensions use it for every kind) says nothing.
   if (languageId === LANGUAGE_IDS.nasm || languageId === 'nasm') return 'nasm';
-  if (languageId === LANGUAGE_IDS.gas || languageId === 'gas' || languageId === 'asm') return 'gas';
+  if (languageId === LANGUAGE_IDS.gas || languageId === 'gas') return 'gas';
   if (languageId === 'c' || languageId === 'cpp') return 'c-header';
   const dot = pathOrUri.lastIndexOf('.');
   const ext = dot < 0 ? '' : pathOrUri.slice(dot);

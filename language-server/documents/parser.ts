@@ -46,13 +46,13 @@ interface Ctx {
   pendingGlobal: Set<string>;
 }
 
-export function parseDocument(text: string, lang: Language, cpp: boolean): ParsedDocument {
+export function parseDocument(text: string, lang: Language, cpp: boolean, startDialect?: Dialect): ParsedDocument {
   const lines = text.split(/\r?\n|\r/);
   const out: Omit<ParsedDocument, 'scopeAt'> = {
     language: lang, lineCount: lines.length, statements: [], definitions: [], references: [], includes: [], sections: [],
     defaultBits: 32, lineDialect: new Uint8Array(lines.length), lineInComment: new Uint8Array(lines.length),
   };
-  const ctx: Ctx = { lang, cpp: cpp || lang === 'c-header', dialect: initialDialect(lang), macroDepth: 0, scopes: [], out, macros: new Set(), saw64: false, saw16: false,
+  const ctx: Ctx = { lang, cpp: cpp || lang === 'c-header', dialect: startDialect ?? initialDialect(lang), macroDepth: 0, scopes: [], out, macros: new Set(), saw64: false, saw16: false,
     pendingFn: new Set(), pendingGlobal: new Set() };
   const state: LexState = { inBlockComment: false };
   for (let ln = 0; ln < lines.length; ln++) {
