@@ -90,7 +90,7 @@ function interpret(events: HwEvent[], env: AnalysisEnv): Analysis {
   for (const e of events) {
     switch (e.kind) {
       case 'apic-write': {
-        const target = e.reg ? `${e.x2apic ? 'x2APIC' : 'Local APIC'} ${displayName(e.reg)}` : undefined;
+        const target = e.reg ? (e.x2apic && e.reg.offset === APIC_ICR_LOW ? 'x2APIC ICR' : `${e.x2apic ? 'x2APIC' : 'Local APIC'} ${displayName(e.reg)}`) : undefined;
         if (!e.x2apic) fact(e.address, e.reg ? describeApicRegister(e.reg, LAPIC_PAGE + e.offset) : describeApicAddress({ kind: 'lapic', address: LAPIC_PAGE + e.offset, offset: e.offset }));
         if (!e.reg) {
           if (e.address) find(e.address, { severity: 'warning', code: 'reserved-register', message: `Offset ${hex(e.offset, 3)} of the local APIC page is not a register: the write is ignored and ESR records an illegal register address (SDM 11.5.3).` });

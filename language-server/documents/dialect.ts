@@ -31,6 +31,19 @@ export function languageOf(pathOrUri: string, languageId?: string): Language {
   return 'gas';
 }
 
+/**
+ * The language of an include file whose extension does not say (`.inc` is used by both
+ * assemblers): NASM's `%define`/`equ`/`;` comments against GNU as' dot directives.
+ */
+export function sniffLanguage(text: string): Language {
+  const sample = text.length > 65536 ? text.slice(0, 65536) : text;
+  const gas = (sample.match(/^\s*\.(equ|set|macro|globl|global|section|text|data|long|word|byte|include|code\d\d)\b/gm) ?? []).length
+    + (sample.match(/%[re]?[abcd]x\b/g) ?? []).length;
+  const nasm = (sample.match(/^\s*(%(define|macro|include|assign|ifdef|ifndef)|section|global|extern|bits)\b/gm) ?? []).length
+    + (sample.match(/\bequ\b/g) ?? []).length + (sample.match(/^\s*;/gm) ?? []).length;
+  return gas > nasm ? 'gas' : 'nasm';
+}
+
 /** True when a file of this name is run through the C preprocessor before `as` (gcc's rule: capital .S, .sx). */
 export function usesCpp(pathOrUri: string): boolean {
   return /\.(S|sx)$/.test(pathOrUri);

@@ -54,6 +54,10 @@ function describeToken(project: Project, file: SourceFile, line: number, col: nu
   const st = file.parsed.statements.find((s) => s.line === line && ((s.kind === 'instruction' && (s.mnemonic.start === tok.start || s.prefixes.some((p) => p.start === tok.start))) || (s.kind === 'directive' && s.name.start === tok.start)));
   if (st?.kind === 'instruction') {
     if (PREFIXES.has(tok.text.toLowerCase()) && st.mnemonic.start !== tok.start) return `**${tok.text.toUpperCase()}** prefix`;
+    if (st.macroCall) {
+      const defs = definitionsAt(project.ws, file, line, col);
+      return defs.length ? defs.map((d) => definitionText(project, d.file, d.item, file, false)).join('\n\n') : `**${tok.text}**: not an instruction, and no macro of that name is defined here or in the includes`;
+    }
     return describeInstruction(file, st);
   }
   if (st?.kind === 'directive') return directiveText(tok.text, st.dialect === 'nasm');
@@ -64,7 +68,8 @@ function describeToken(project: Project, file: SourceFile, line: number, col: nu
       return r ? describeRegister(r) : undefined;
     }
     case 'number': case 'char':
-      return tok.value === undefined ? undefined : numberText(tok.value, undefined);
+      // '' = no name and no context-free guesses (the analysis already said what it is).
+      return tok.value === undefined ? undefined : numberText(tok.value, hints ? undefined : '');
     case 'local-ref': {
       const at = symbolAt(file, line, col);
       const d = at?.kind === 'reference' ? resolveNumeric(file, at.ref) : undefined;
@@ -126,7 +131,7 @@ export function numberText(v: bigint, name: string | undefined): string {
   const u = BigInt.asUintN(64, v);
   const lines = [`\`${hex(u)}\` = ${u.toString(10)}${u < 0x10000n && u > 1n ? ` = 0b${u.toString(2)}` : ''}${v < 0n ? ` (${v.toString(10)})` : ''}`];
   const n = Number(u);
-  const a = u < 0x100000000n ? apicAddress(n) : undefined;
+  const a = u < 0x100000000n && name !== '' ? apicAddress(n) : undefined;
   if (a) lines.push(describeApicAddress(a));
   if (name) {
     const hint = meaningByName(name, u);

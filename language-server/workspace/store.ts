@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Language, languageOf, usesCpp, GAS_EXTENSIONS, NASM_EXTENSIONS } from '../documents/dialect';
+import { Language, languageOf, sniffLanguage, usesCpp, GAS_EXTENSIONS, NASM_EXTENSIONS } from '../documents/dialect';
 import type { Include, ParsedDocument } from '../documents/model';
 import { parseDocument } from '../documents/parser';
 
@@ -54,8 +54,11 @@ export class Workspace {
     this.openDocs.delete(keyOfUri(uri));
   }
 
-  /** An open document, or a file read from disk; undefined if neither exists. */
-  get(keyOrUri: string): SourceFile | undefined {
+  /**
+   * An open document, or a file read from disk; undefined if neither exists. `hint` is the
+   * language of the file that includes it (a `.inc` is GNU as after `.include`, NASM after `%include`).
+   */
+  get(keyOrUri: string, hint?: Language): SourceFile | undefined {
     const key = keyOrUri.includes(':') && !isAbsolute(keyOrUri) ? keyOfUri(keyOrUri) : keyOrUri;
     const open = this.openDocs.get(key);
     if (open) return open;
@@ -68,14 +71,14 @@ export class Workspace {
     }
     if (!st.isFile() || st.size > MAX_DISK_FILE) return undefined;
     const cached = this.disk.get(key);
-    if (cached && cached.mtimeMs === st.mtimeMs && cached.size === st.size) return cached.file;
+    if (cached && cached.mtimeMs === st.mtimeMs && cached.size === st.size && (!hint || !ambiguous(key) || cached.file.language === hint)) return cached.file;
     let text: string;
     try {
       text = readFileSync(key, 'utf8');
     } catch {
       return undefined;
     }
-    const language = languageOf(key);
+    const language = ambiguous(key) ? hint ?? sniffLanguage(text) : languageOf(key);
     const file: SourceFile = { key, uri: pathToFileURL(key).href, text, language, parsed: parseDocument(text, language, usesCpp(key) || language === 'c-header'), open: false };
     this.disk.set(key, { mtimeMs: st.mtimeMs, size: st.size, file });
     return file;
@@ -96,9 +99,10 @@ export class Workspace {
     const base = this.roots[0];
     for (const p of this.includePaths) dirs.push(isAbsolute(p) ? p : base ? join(base, p) : p);
     dirs.push(...this.roots);
-    if (isAbsolute(inc.path)) return this.get(inc.path);
+    const hint: Language = inc.how === '%include' ? 'nasm' : 'gas';
+    if (isAbsolute(inc.path)) return this.get(inc.path, hint);
     for (const d of dirs) {
-      const f = this.get(resolve(d, inc.path));
+      const f = this.get(resolve(d, inc.path), hint);
       if (f) return f;
     }
     if (inc.system) return undefined;
@@ -107,7 +111,7 @@ export class Workspace {
     if (candidates.length === 0) return undefined;
     const near = (p: string) => commonPrefix(p, from.key);
     candidates.sort((a, b) => near(b) - near(a));
-    return this.get(candidates[0]);
+    return this.get(candidates[0], hint);
   }
 
   /** The file and everything it includes, transitively (each file once, bounded). */
@@ -149,6 +153,11 @@ export class Workspace {
     for (const f of [...out.values()]) for (const g of this.includeClosure(f, 50)) if (!out.has(g.key)) out.set(g.key, g);
     return [...out.values()];
   }
+}
+
+/** Extensions both assemblers use for includes. */
+function ambiguous(path: string): boolean {
+  return /\.(inc|mac)$/i.test(path);
 }
 
 function commonPrefix(a: string, b: string): number {
