@@ -29,6 +29,8 @@ export interface StartOptions {
 
 export class LspClient {
   readonly diagnostics = new Map<string, Diagnostic[]>();
+  /** How many times diagnostics were published per URI. */
+  readonly published = new Map<string, number>();
   readonly errors: string[] = [];
   private readonly waiters: (() => void)[] = [];
   private versions = new Map<string, number>();
@@ -36,6 +38,7 @@ export class LspClient {
   private constructor(readonly proc: ChildProcess, readonly conn: ProtocolConnection) {
     conn.onNotification(PublishDiagnosticsNotification.type, (p) => {
       this.diagnostics.set(p.uri, p.diagnostics);
+      this.published.set(p.uri, (this.published.get(p.uri) ?? 0) + 1);
       for (const w of this.waiters.splice(0)) w();
     });
     conn.onNotification(LogMessageNotification.type, (p) => { if (p.type === MessageType.Error) this.errors.push(p.message); });
@@ -134,6 +137,11 @@ export class LspClient {
         this.waiters.push(() => { clearTimeout(t); res(); });
       });
     }
+  }
+
+  /** Waits until diagnostics for `uri` were published more than `count` times. */
+  async waitPublished(uri: string, count: number, timeoutMs = 20000): Promise<Diagnostic[]> {
+    return this.waitDiagnostics(uri, () => (this.published.get(uri) ?? 0) > count, timeoutMs);
   }
 
   alive(): boolean {
