@@ -75,12 +75,15 @@ export function complete(project: Project, file: SourceFile, line: number, col: 
   }
   if (word.startsWith('%')) return items;
   const prefix = word.startsWith('$') ? '$' : '';
+  const defined = new Set<string>();
   for (const d of visibleDefinitions(project, file)) {
+    defined.add(d.name);
     if (d.numeric || d.kind === 'section') continue;
     const kind = d.kind === 'constant' ? CompletionItemKind.Constant : d.kind === 'macro' ? CompletionItemKind.Snippet : d.data ? CompletionItemKind.Field : CompletionItemKind.Function;
     items.push({ label: d.name, kind, detail: d.source ?? d.kind, textEdit: edit(prefix + d.name), filterText: prefix + d.name, sortText: `0${d.name}` });
   }
   for (const h of hardwareConstants()) {
+    if (defined.has(h.name)) continue; // the file's own definition of that name wins
     items.push({
       label: h.name, kind: CompletionItemKind.Constant, detail: `${h.detail} = ${h.text}`, filterText: prefix + h.name,
       textEdit: edit(prefix + h.text), sortText: `2${h.name}`, documentation: { kind: MarkupKind.Markdown, value: h.doc },
