@@ -17,6 +17,14 @@ const SECTION_DIRECTIVES = /^(\.text|\.data|\.bss|\.section|\.pushsection|\.pops
 const DATA_DIRECTIVES = /^(\.(byte|short|word|hword|long|int|quad|octa|ascii|asciz|string|zero|space|skip|fill|single|float|double|value)|d[bwdqtoyz]|res[bwdqtoyz]|incbin)$/i;
 const NO_FALLTHROUGH = new Set(['jmp', 'ret', 'retf', 'iret', 'iretd', 'iretq', 'sysret', 'sysretq', 'sysexit', 'ud2', 'vmlaunch', 'vmresume']);
 
+/** The `N:` a `Nb` / `Nf` at (line, col) means, from N's definitions in line order (binary search). */
+export function nearestNumeric(defs: Definition[], line: number, col: number, direction: 'b' | 'f'): Definition | undefined {
+  const before = (d: Definition) => d.span.line < line || (d.span.line === line && d.span.start < col);
+  let lo = 0, hi = defs.length;
+  while (lo < hi) { const mid = (lo + hi) >> 1; if (before(defs[mid])) lo = mid + 1; else hi = mid; }
+  return direction === 'b' ? defs[lo - 1] : defs[lo];
+}
+
 export function buildBlocks(doc: ParsedDocument): Block[] {
   const blocks: Block[] = [];
   let cur: Block = { insns: [], labels: [], succ: [], externalEntry: true };
@@ -57,9 +65,14 @@ export function buildBlocks(doc: ParsedDocument): Block[] {
   // Which labels only this file's direct jumps reach.
   const jumpedFrom = new Map<Definition, number[]>();
   const exposed = new Set<Definition>();
-  const numericDefs = doc.definitions.filter((d) => d.numeric);
+  const numericByName = new Map<string, Definition[]>();
   const byName = new Map<string, Definition[]>();
-  for (const d of doc.definitions) if (d.kind === 'label' && !d.numeric) byName.set(d.name, [...(byName.get(d.name) ?? []), d]);
+  for (const d of doc.definitions) {
+    if (d.kind !== 'label') continue;
+    const map = d.numeric ? numericByName : byName;
+    const list = map.get(d.name);
+    if (list) list.push(d); else map.set(d.name, [d]);
+  }
   const lineBlock = (line: number) => {
     let lo = 0, hi = blocks.length - 1, found = 0;
     while (lo <= hi) {
@@ -72,9 +85,7 @@ export function buildBlocks(doc: ParsedDocument): Block[] {
   for (const r of doc.references) {
     let targets: Definition[] = [];
     if (r.direction) {
-      const cands = numericDefs.filter((d) => d.name === r.name);
-      const before = (d: Definition) => d.span.line < r.span.line || (d.span.line === r.span.line && d.span.start < r.span.start);
-      const t = r.direction === 'b' ? cands.filter(before).pop() : cands.find((d) => !before(d));
+      const t = nearestNumeric(numericByName.get(r.name) ?? [], r.span.line, r.span.start, r.direction);
       if (t) targets = [t];
     } else {
       targets = byName.get(r.name) ?? [];

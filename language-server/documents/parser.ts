@@ -44,6 +44,8 @@ interface Ctx {
   /** `.type NAME, @function` / `.globl NAME` seen before NAME's label. */
   pendingFn: Set<string>;
   pendingGlobal: Set<string>;
+  /** The latest definition of each name (for .globl / .type after the label). */
+  latest: Map<string, Definition>;
 }
 
 export function parseDocument(text: string, lang: Language, cpp: boolean, startDialect?: Dialect): ParsedDocument {
@@ -53,7 +55,7 @@ export function parseDocument(text: string, lang: Language, cpp: boolean, startD
     defaultBits: 32, lineDialect: new Uint8Array(lines.length), lineInComment: new Uint8Array(lines.length),
   };
   const ctx: Ctx = { lang, cpp: cpp || lang === 'c-header', dialect: startDialect ?? initialDialect(lang), macroDepth: 0, scopes: [], out, macros: new Set(), saw64: false, saw16: false,
-    pendingFn: new Set(), pendingGlobal: new Set() };
+    pendingFn: new Set(), pendingGlobal: new Set(), latest: new Map() };
   const state: LexState = { inBlockComment: false };
   for (let ln = 0; ln < lines.length; ln++) {
     out.lineDialect[ln] = DIALECT_CODE[ctx.dialect];
@@ -297,7 +299,7 @@ function directive(ctx: Ctx, tokens: Token[], i: number, ln: number, lineText: s
     case '.macro': case '%macro': case '%imacro':
       if (first && first.kind === 'ident') {
         const d: Definition = { name: first.text, kind: 'macro', span: span(ln, first), dialect: ctx.dialect, params: lineText.trim() };
-        ctx.out.definitions.push(d);
+        define(ctx, d);
         ctx.macros.add(first.text);
         if (ctx.macroDepth === 0) ctx.macroDef = d;
       }
@@ -354,7 +356,7 @@ function nasmPreprocessor(ctx: Ctx, tokens: Token[], i: number, ln: number, line
       if (first && first.kind === 'ident') {
         const fnLike = tokens[i + 2]?.kind === 'punct' && tokens[i + 2].text === '(' && tokens[i + 2].start === first.end;
         if (fnLike) {
-          ctx.out.definitions.push({ name: first.text, kind: 'macro', span: span(ln, first), dialect: 'nasm', params: lineText.trim() });
+          define(ctx, { name: first.text, kind: 'macro', span: span(ln, first), dialect: 'nasm', params: lineText.trim() });
         } else {
           addConstant(ctx, first, ln, tokens, i + 2, lineText.trim());
         }
@@ -393,7 +395,7 @@ function preprocessorLine(ctx: Ctx, line: string, ln: number, state: LexState): 
       const fnLike = tokens[3]?.kind === 'punct' && tokens[3].text === '(' && tokens[3].start === first.end;
       if (fnLike) {
         const close = tokens.findIndex((t, k) => k > 3 && t.kind === 'punct' && t.text === ')');
-        ctx.out.definitions.push({ name: first.text, kind: 'macro', span: span(ln, first), dialect: 'att', params: line.trim() });
+        define(ctx, { name: first.text, kind: 'macro', span: span(ln, first), dialect: 'att', params: line.trim() });
         refsIn(ctx, tokens, close < 0 ? tokens.length : close + 1, tokens.length, ln, 'data');
       } else {
         addConstant(ctx, first, ln, tokens, 3, line.trim().replace(/\s*\/\*.*?\*\/\s*$/, '').replace(/\s*\/\/.*$/, ''));
@@ -439,13 +441,13 @@ function addLabel(ctx: Ctx, t: Token, ln: number, numeric: boolean): void {
   const def: Definition = { name, kind: 'label', span: span(ln, t), dialect: ctx.dialect, numeric: numeric || undefined };
   if (ctx.pendingFn.delete(name)) def.fn = true;
   if (ctx.pendingGlobal.delete(name)) def.global = true;
-  ctx.out.definitions.push(def);
+  define(ctx, def);
   ctx.out.statements.push({ kind: 'label', line: ln, def });
 }
 
 function addConstant(ctx: Ctx, t: Token, ln: number, tokens: Token[], from: number, source: string): void {
   const dialect = ctx.dialect;
-  ctx.out.definitions.push({ name: t.text, kind: 'constant', span: span(ln, t), dialect, value: parseExpression(tokens, dialect, from), source });
+  define(ctx, { name: t.text, kind: 'constant', span: span(ln, t), dialect, value: parseExpression(tokens, dialect, from), source });
   refsIn(ctx, tokens, from, tokens.length, ln, 'data');
 }
 
@@ -460,9 +462,12 @@ function markGlobal(ctx: Ctx, name: string): void {
 }
 
 function findDef(ctx: Ctx, name: string): Definition | undefined {
-  const defs = ctx.out.definitions;
-  for (let k = defs.length - 1; k >= 0; k--) if (defs[k].name === name) return defs[k];
-  return undefined;
+  return ctx.latest.get(name);
+}
+
+function define(ctx: Ctx, d: Definition): void {
+  ctx.out.definitions.push(d);
+  ctx.latest.set(d.name, d);
 }
 
 /** Symbol references among tokens[from, to). */

@@ -30,15 +30,15 @@ export function documentSymbols(file: SourceFile): DocumentSymbol[] {
     const end = i + 1 < sections.length ? Math.max(s.span.line, sections[i + 1].span.line - 1) : lastLine;
     return DocumentSymbol.create(s.name, 'section', SymbolKind.Namespace, Range.create(s.span.line, 0, end, 0), range(s.span), []);
   });
-  const container = (line: number) => {
-    let found: DocumentSymbol | undefined;
-    for (const s of sectionSymbols) if (s.range.start.line <= line) found = s;
-    return found;
-  };
+  // Definitions are in line order: walk the sections and labels along with them.
+  let section = -1;
   const labels = defs.filter((d) => d.kind === 'label');
+  let nextLabel = 0;
   let parent: { def: Definition; sym: DocumentSymbol } | undefined;
   for (const d of defs) {
-    const next = labels.find((l) => l.span.line > d.span.line);
+    while (section + 1 < sectionSymbols.length && sectionSymbols[section + 1].range.start.line <= d.span.line) section++;
+    while (nextLabel < labels.length && labels[nextLabel].span.line <= d.span.line) nextLabel++;
+    const next = labels[nextLabel];
     const endLine = d.kind === 'macro' && d.endLine !== undefined ? d.endLine : d.kind === 'label' && next ? Math.max(d.span.line, next.span.line - 1) : d.span.line;
     const local = d.dialect === 'nasm' && d.kind === 'label' && parent && d.name.startsWith(parent.def.name + '.');
     const sym = DocumentSymbol.create(local ? d.name.slice(parent!.def.name.length) : d.name, detailOf(d), kindOf(d), Range.create(d.span.line, 0, endLine, 0), range(d.span), []);
@@ -48,7 +48,7 @@ export function documentSymbols(file: SourceFile): DocumentSymbol[] {
       continue;
     }
     if (d.kind === 'label') parent = { def: d, sym };
-    const c = container(d.span.line);
+    const c = section >= 0 ? sectionSymbols[section] : undefined;
     if (c) {
       c.children!.push(sym);
       if (c.range.end.line < endLine) c.range.end.line = endLine;
