@@ -29,6 +29,8 @@ export interface ServerOptions {
 /** A document larger than this is not analysed (it is still opened: navigation works on what was parsed). */
 const MAX_ANALYSED_CHARS = 16 * 1024 * 1024;
 const DIAGNOSTICS_DELAY_MS = 200;
+/** Per document: more would only slow the editor down. */
+const MAX_DIAGNOSTICS = 1000;
 
 export function startServer(connection: Connection): void {
   const documents = new TextDocuments(TextDocument);
@@ -55,7 +57,9 @@ export function startServer(connection: Connection): void {
     const file = fileOf(uri);
     if (!file || !file.open) return;
     const hw = file.text.length > MAX_ANALYSED_CHARS ? [] : guard('diagnostics', [] as Diagnostic[], () => hardwareDiagnostics(project, file));
-    void connection.sendDiagnostics({ uri: file.uri, diagnostics: [...hw, ...(assemblerRuns.get(file.key) ?? [])] });
+    // The assembler's errors first: they are the ones that break the build.
+    const all = [...(assemblerRuns.get(file.key) ?? []), ...hw].slice(0, MAX_DIAGNOSTICS);
+    void connection.sendDiagnostics({ uri: file.uri, diagnostics: all });
   };
 
   const schedule = (uri: string, delay = DIAGNOSTICS_DELAY_MS) => {

@@ -26,13 +26,32 @@ interface FormAccess {
 }
 
 let factory: InstructionInfoFactory | undefined;
-const accessCache = new Map<number, FormAccess>();
+const accessCache = new Map<string, FormAccess>();
 
-function formAccess(code: number): FormAccess {
-  const hit = accessCache.get(code);
+/** iced-x86's number for a register name (r8b is its R8L, st its ST0). */
+function icedRegister(name: string): Register | undefined {
+  const n = name.toUpperCase().replace(/^(R\d+)B$/, '$1L').replace(/^ST$/, 'ST0');
+  const v = (Register as unknown as Record<string, number>)[n];
+  return typeof v === 'number' ? v : undefined;
+}
+
+/**
+ * Operand access of a form with the registers as written (so that `xor %eax, %eax`, which
+ * reads nothing, differs from `xor %ebx, %eax`) and the repeat prefix (REP adds (E/R)CX).
+ */
+function formAccess(code: number, regs: (string | undefined)[], rep: string | undefined): FormAccess {
+  const key = `${code}/${regs.join(',')}/${rep ?? ''}`;
+  const hit = accessCache.get(key);
   if (hit) return hit;
   factory ??= new InstructionInfoFactory();
   const i = Instruction.create(code);
+  regs.forEach((r, k) => {
+    const reg = r === undefined ? undefined : icedRegister(r);
+    if (reg !== undefined && k < i.opCount) i.setOpRegister(k, reg);
+  });
+  if (rep === 'rep') i.hasRepPrefix = true;
+  else if (rep === 'repe' || rep === 'repz') i.hasRepePrefix = true;
+  else if (rep === 'repne' || rep === 'repnz') i.hasRepnePrefix = true;
   const info = factory.info(i);
   const ops: OpAccess[] = [];
   for (let k = 0; k < i.opCount; k++) ops.push(info.opAccess(k));
@@ -46,7 +65,8 @@ function formAccess(code: number): FormAccess {
   info.free();
   i.free();
   const v = { ops, implicit };
-  accessCache.set(code, v);
+  if (accessCache.size > 20000) accessCache.clear();
+  accessCache.set(key, v);
   return v;
 }
 
@@ -95,6 +115,7 @@ function fit(kind: string, op: OperandInfo, sizeBits: number | undefined): numbe
 }
 
 const formCache = new Map<string, Form | null>();
+const IMPLICIT_KINDS = new Set(['seg_rSI', 'es_rDI', 'seg_rDI', 'seg_rBX_al', 'al', 'ax', 'eax', 'rax', 'dx']);
 
 /** The iced-x86 form that best matches an instruction as written, if any. */
 export function matchForm(base: string, ops: OperandInfo[], bits: 16 | 32 | 64, sizeBits: number | undefined): Form | undefined {
@@ -120,6 +141,15 @@ export function matchForm(base: string, ops: OperandInfo[], bits: 16 | 32 | 64, 
     if (codeName.includes(`_${bits}`)) score += 1;
     if (score > bestScore) { best = f; bestScore = score; }
   }
+  // String instructions written bare (movsb, stosd, lodsb): iced-x86 lists their implicit memory and accumulator operands.
+  if (!best && ops.length === 0) {
+    for (const f of forms) {
+      if (!f.opKinds.every((k) => IMPLICIT_KINDS.has(k))) continue;
+      const inMode = bits === 64 ? f.mode64 : bits === 32 ? f.mode32 : f.mode16;
+      const score = (inMode ? 2 : 0) + ((Code[f.code] as string).includes(`_${bits}`) ? 1 : 0);
+      if (score > bestScore) { best = f; bestScore = score; }
+    }
+  }
   formCache.set(shape, best ?? null);
   return best;
 }
@@ -133,7 +163,10 @@ export function registerUses(insn: Insn, defaultBits: 16 | 32 | 64): RegisterUse
   const source = insn.operands.map((o) => decodeOperand(o, insn.dialect, branch));
   const ops = intelOrder(source, insn.dialect);
   const form = matchForm(name.base, ops, bits, name.bits);
-  const access = form ? formAccess(form.code) : undefined;
+  const rep = insn.prefixes.map((p) => p.text.toLowerCase()).find((p) => p.startsWith('rep'));
+  // Explicit operands only when the form has them (a bare movsb's are implicit).
+  const explicit = form && form.opKinds.length === ops.length;
+  const access = form ? formAccess(form.code, explicit ? ops.map((o) => (o.kind === 'reg' ? o.reg.name : undefined)) : [], rep) : undefined;
   const out: RegisterUse[] = [];
   const add = (reg: string, start: number, end: number, read: boolean, write: boolean, implicit: boolean) => {
     const info = registerInfo(reg);
@@ -143,7 +176,7 @@ export function registerUses(insn: Insn, defaultBits: 16 | 32 | 64): RegisterUse
     out.push({ name: info.name, family: info.family, start, end, implicit, read, write });
   };
   ops.forEach((op, k) => {
-    const acc = access?.ops[k];
+    const acc = explicit ? access?.ops[k] : undefined;
     if (op.kind === 'reg') {
       // Without a form (unknown to iced-x86), assume the Intel-order destination is written and sources read.
       const read = acc !== undefined ? READS.has(acc) : k > 0 || ops.length === 1;
@@ -161,6 +194,8 @@ export function registerUses(insn: Insn, defaultBits: 16 | 32 | 64): RegisterUse
     for (const u of access.implicit) {
       const info = registerInfo(u.reg);
       if (!info || info.cls !== 'gpr') continue;
+      // Registers of the explicit operands come back here too once set: they are listed above.
+      if (explicit && ops.some((o) => o.kind === 'reg' && o.reg.name === info.name)) continue;
       // iced-x86 reports string and stack registers at 64 bits for a bare form: use this mode's width.
       const reg = info.bits === 64 && bits !== 64 ? sized(info.family, bits) : u.reg;
       if (out.some((e) => !e.implicit && e.family === info.family)) continue;
