@@ -332,7 +332,6 @@ function directive(ctx: Ctx, tokens: Token[], i: number, ln: number, lineText: s
     if (prev.kind === 'label' && !prev.def.fn) prev.def.data = true;
   }
   refsIn(ctx, tokens, i + 1, tokens.length, ln, 'data');
-  void nasm;
 }
 
 function lineTextSlice(tokens: Token[], from: number, start: number, end: number): string {

@@ -77,7 +77,6 @@ export function checkIcr(low: number, high: number | undefined, x2apic: boolean)
   const reserved = lo & ~ICR_LOW_WRITABLE & ~(x2apic ? 0 : ICR_DELIVERY_STATUS);
   if (reserved) out.push({ severity: x2apic ? 'error' : 'warning', code: 'reserved-bits', message: `ICR ${bitList(reserved)} reserved${x2apic ? ' (WRMSR raises #GP)' : ''} (SDM 11.6.1).` });
   if (!x2apic && lo & ICR_DELIVERY_STATUS) out.push({ severity: 'info', code: 'read-only-bits', message: 'ICR bit 12 (delivery status) is read-only: the written 1 is ignored.' });
-  if (!x2apic && high !== undefined && (high & ~ICR_HIGH_WRITABLE)) out.push({ severity: 'warning', code: 'reserved-bits', message: `ICR high ${bitList(high & ~ICR_HIGH_WRITABLE)} reserved: the xAPIC destination is bits 63:56 only.` });
   const ipi = d.ipi;
   if (ipi && !d.illegal) {
     if (carriesVector(ipi.mode) && ipi.vector < 16) out.push({ severity: 'warning', code: 'illegal-vector', message: `Vector ${hex(ipi.vector, 2)} is illegal for a ${ipi.mode} IPI: vectors 0-15 are not delivered and set ESR "send illegal vector" (SDM 11.5.2, 11.5.3).` });

@@ -4,9 +4,10 @@
 // and the assembler's own messages (as / gcc on save; nasm when installed).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import type { Diagnostic } from 'vscode-languageserver-protocol/node';
-import { find, LspClient, readText, WS } from './client';
+import { find, LspClient, readText, REPO, WS } from './client';
 import { findOnPath } from '../../language-server/features/assembler';
 
 const hyperstep = (d: Diagnostic[]) => d.filter((x) => x.source === 'hyperstep');
@@ -107,12 +108,18 @@ describe('language server: diagnostics', () => {
       '        xor     %edx, %edx',
       '        wrmsr',
       '        movl    $0x00FF0000, 0x310(%ebx)',
+      '        movl    $0x00000600, 0x350(%ebx)',
+      '        movl    $0x00001030, 0x300(%ebx)',
       '',
     ].join('\n');
     const uri = await lsp.open(join(WS, 'rules.s'), text);
     const d = hyperstep(await lsp.waitDiagnostics(uri, (x) => x.length >= 5));
     const codes = d.map((x) => [x.range.start.line, x.code]).sort();
-    assert.deepEqual(codes, [[2, 'illegal-vector'], [3, 'sipi-reserved-vector'], [4, 'reserved-register'], [5, 'read-only-register'], [7, 'reserved-bits'], [10, 'reserved-bits']].sort());
+    assert.deepEqual(codes, [
+      [2, 'illegal-vector'], [3, 'sipi-reserved-vector'], [4, 'reserved-register'], [5, 'read-only-register'], [7, 'reserved-bits'],
+      [10, 'reserved-bits'], [11, 'reserved-delivery-mode'], [12, 'read-only-bits'],
+    ].sort());
+    assert.equal(d.find((x) => x.code === 'read-only-bits')!.severity, 3, 'delivery status written as 1: information only');
     assert.match(messageOf(d.find((x) => x.range.start.line === 7)!), /SVR: bit 12 reserved \(WRMSR raises #GP\)/);
     assert.equal(d.find((x) => x.range.start.line === 7)!.severity, 1, 'an x2APIC reserved bit is an error: #GP');
   });
@@ -150,6 +157,33 @@ describe('language server: diagnostics', () => {
     const d = (await lsp.waitDiagnostics(uri, (x) => x.some((y) => y.source === 'gcc'))).filter((x) => x.source === 'gcc');
     assert.equal(d[0].range.start.line, 1);
     assert.match(messageOf(d[0]), /not-there\.h/);
+  });
+
+  it('finds nothing wrong in the repository\'s real bring-up code (guests/**/*.S), which assembles', { skip: findOnPath('gcc') ? false : 'gcc not installed' }, async () => {
+    const guests = join(REPO, 'guests');
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        if (e.isDirectory()) walk(join(dir, e.name));
+        else if (e.name.endsWith('.S')) files.push(join(dir, e.name));
+      }
+    };
+    walk(guests);
+    assert.ok(files.length >= 10);
+    const real = await LspClient.start({ root: guests });
+    try {
+      for (const f of files) {
+        const uri = await real.open(f);
+        await real.save(uri);
+        // Published after the edit (debounced), after the assembler on open, after the one on save.
+        const d = await real.waitPublished(uri, 2);
+        assert.deepEqual(d, [], relative(guests, f));
+        assert.ok((await real.documentSymbols(uri)).length > 0, relative(guests, f));
+      }
+      assert.deepEqual(real.errors, []);
+    } finally {
+      await real.stop();
+    }
   });
 
   it('maps nasm\'s messages to lines', { skip: findOnPath('nasm') ? false : 'nasm is not installed on this machine' }, async () => {
