@@ -111,7 +111,11 @@ function interpret(events: HwEvent[], env: AnalysisEnv): Analysis {
             fact(o, `Part of the value written to ${target} (${o.op.toUpperCase()})${part ? `\n\n${part}` : ''}`);
           }
         }
-        if (e.reg.offset === APIC_ICR_LOW && value !== undefined && ((value >>> 8) & 7) === DM_STARTUP) sipiChecks(e, value, env, find);
+        if (e.reg.offset === APIC_ICR_LOW) {
+          // The vector may be unknown (a label's page) while the delivery mode is not.
+          const icr = value ?? modeProbe(e, env);
+          if (icr !== undefined && ((icr >>> 8) & 7) === DM_STARTUP) sipiChecks(e, icr, env, find);
+        }
         break;
       }
       case 'apic-read':
@@ -161,6 +165,14 @@ function crValueText(cr: number, o: Origin, total: bigint | undefined): string |
   return `Written to CR${cr}`;
 }
 
+/** The ICR value with labels of unknown address taken as 0: enough to read its delivery mode. */
+function modeProbe(e: Extract<HwEvent, { kind: 'apic-write' }>, env: AnalysisEnv): number | undefined {
+  const o = e.origins.length === 1 ? e.origins[0] : undefined;
+  if (!o?.expr) return undefined;
+  const v = evaluate(o.expr, { lookup: (n) => env.lookup(n, o.line) ?? (env.addressOf?.(n) ? 0n : undefined) }, 'att');
+  return v === undefined ? undefined : Number(BigInt.asUintN(32, v));
+}
+
 /** A STARTUP IPI vector is a page number below 1 MiB: check the trampoline address it was made from. */
 function sipiChecks(e: Extract<HwEvent, { kind: 'apic-write' }>, icr: number, env: AnalysisEnv, find: (w: Where, f: Finding) => void): void {
   const vector = icr & 0xff;
@@ -173,6 +185,14 @@ function sipiChecks(e: Extract<HwEvent, { kind: 'apic-write' }>, icr: number, en
     if (!x) continue;
     const v = evaluate(x, { lookup: (n) => env.lookup(n, o.line) }, 'att');
     if (v !== undefined) source = { value: BigInt.asUintN(64, v), where: o };
+    // A label whose exact place is unknown, but known to lie at or above 1 MiB (NASM: org 0x100000, then code).
+    else if (x.k === 'sym') {
+      const min = env.addressOf?.(x.name)?.min;
+      if (min !== undefined && min >= 0x100000n) {
+        find(o, { severity: 'error', code: 'sipi-above-1mib', message: `${x.name} is at or above ${hex(min)}, above 1 MiB: a STARTUP IPI vector holds address bits 19:12 only (SDM vol. 3, 9.4.4.1 and 11.6.1), so the AP would start at ${hex(starts, 5)} instead.` });
+        return;
+      }
+    }
   }
   if (!source) return;
   const addr = source.value;

@@ -33,6 +33,8 @@ export type HwEvent =
 export interface AnalysisEnv {
   /** The value of a constant symbol as seen from `line`, or undefined. */
   lookup(name: string, line: number): bigint | undefined;
+  /** What is known of a label's address (exact, or a lower bound), when the layout says. */
+  addressOf?(name: string): { exact?: bigint; min?: bigint } | undefined;
 }
 
 const MASK = (bits: number) => (1n << BigInt(bits)) - 1n;

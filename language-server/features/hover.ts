@@ -170,7 +170,9 @@ function definitionText(project: Project, file: SourceFile, d: Definition, from:
       return `**section** \`${d.name}\``;
     default: {
       const kind = d.numeric ? 'local label' : d.fn ? 'function' : d.data ? 'data label' : 'label';
-      return `**${kind}** \`${d.name}\`${d.global ? ' (global)' : ''} (${where})`;
+      const at = project.constants(file).addressOf(d.name);
+      const address = at?.exact !== undefined ? ` at ${hex(at.exact)}` : at?.min !== undefined ? ` at or above ${hex(at.min)}` : '';
+      return `**${kind}** \`${d.name}\`${d.global ? ' (global)' : ''}${address} (${where})`;
     }
   }
 }

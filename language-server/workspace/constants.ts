@@ -4,6 +4,7 @@
 import { evaluate } from '../documents/expressions';
 import type { Definition } from '../documents/model';
 import type { AnalysisEnv } from '../analysis/transfer';
+import { LabelAddress, nasmLabelAddresses } from '../documents/layout';
 import type { SourceFile, Workspace } from './store';
 
 const MAX_DEPTH = 32;
@@ -13,8 +14,9 @@ export class Constants implements AnalysisEnv {
   private readonly included = new Map<string, Definition>();
   private readonly cache = new Map<Definition, bigint | null>();
   private readonly active = new Set<Definition>();
+  private addresses?: Map<string, LabelAddress>;
 
-  constructor(ws: Workspace, file: SourceFile) {
+  constructor(ws: Workspace, private readonly file: SourceFile) {
     for (const d of file.parsed.definitions) {
       if (d.kind !== 'constant') continue;
       const list = this.own.get(d.name);
@@ -38,7 +40,21 @@ export class Constants implements AnalysisEnv {
 
   lookup(name: string, line: number): bigint | undefined {
     const d = this.definition(name, line);
-    return d ? this.valueOf(d) : undefined;
+    if (d) return this.valueOf(d);
+    return this.addressOf(name)?.exact;
+  }
+
+  /** Where a label of this file is, when its layout says (NASM after `org`). */
+  addressOf(name: string): LabelAddress | undefined {
+    if (!this.addresses) {
+      this.addresses = new Map();
+      if (this.file.language === 'nasm') {
+        // Label layout needs constants (times COUNT ...) but not label addresses: no recursion.
+        const byDef = nasmLabelAddresses(this.file.parsed, (n, l) => { const d = this.definition(n, l); return d ? this.valueOf(d) : undefined; });
+        for (const [d, a] of byDef) this.addresses.set(d.name, a);
+      }
+    }
+    return this.addresses.get(name);
   }
 
   valueOf(d: Definition): bigint | undefined {

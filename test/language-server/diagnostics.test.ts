@@ -59,6 +59,23 @@ describe('language server: diagnostics', () => {
     assert.match(messageOf(odd[0]), /0x7010 is not 4 KiB aligned: the AP starts at the page boundary 0x07000/);
   });
 
+  it('knows NASM labels\' addresses from org and the layout, for the SIPI checks', async () => {
+    const flatPath = join(WS, 'flat.asm');
+    const flat = readText(flatPath);
+    const uri = await lsp.open(flatPath, flat, 'hyperstep-nasm');
+    const d = hyperstep(await lsp.waitDiagnostics(uri, (x) => x.length > 0));
+    assert.deepEqual(d.map((x) => [x.range.start.line, x.code]), [[find(flat, '(ap_entry >> 12)').line, 'sipi-unaligned']], 'ap_data at 0x7000 is fine');
+    assert.match(messageOf(d[0]), /0x7010 is not 4 KiB aligned: the AP starts at the page boundary 0x07000/);
+    const p = find(flat, 'ap_entry:');
+    assert.match(await lsp.hoverText(uri, p.line, p.character + 2), /label\*\* `ap_entry` at 0x7010/);
+    const highPath = join(WS, 'high.asm');
+    const high = readText(highPath);
+    const hu = await lsp.open(highPath, high, 'hyperstep-nasm');
+    const h = hyperstep(await lsp.waitDiagnostics(hu, (x) => x.length > 0));
+    assert.deepEqual(h.map((x) => [x.range.start.line, x.code]), [[find(high, '(ap_entry >> 12)').line, 'sipi-above-1mib']]);
+    assert.match(messageOf(h[0]), /ap_entry is at or above 0x100001, above 1 MiB/);
+  });
+
   it('flags reserved bits in LVT and SVR values', async () => {
     const path = join(WS, 'boot.S');
     const text = readText(path);
