@@ -44,7 +44,8 @@ export class Workspace {
 
   openDocument(uri: string, text: string, languageId?: string): SourceFile {
     const key = keyOfUri(uri);
-    const language = languageOf(key, languageId);
+    // `.inc` serves both assemblers: what the text looks like beats the editor's guess.
+    const language = ambiguous(key) ? sniffLanguage(text) : languageOf(key, languageId);
     const file: SourceFile = { key, uri, text, language, parsed: parseDocument(text, language, usesCpp(key) || language === 'c-header'), open: true };
     this.openDocs.set(key, file);
     return file;
@@ -61,7 +62,7 @@ export class Workspace {
   get(keyOrUri: string, hint?: Language): SourceFile | undefined {
     const key = keyOrUri.includes(':') && !isAbsolute(keyOrUri) ? keyOfUri(keyOrUri) : keyOrUri;
     const open = this.openDocs.get(key);
-    if (open) return open;
+    if (open) return hint && ambiguous(key) && open.language !== hint ? this.asLanguage(open, hint) : open;
     if (!isAbsolute(key)) return undefined;
     let st;
     try {
@@ -82,6 +83,17 @@ export class Workspace {
     const file: SourceFile = { key, uri: pathToFileURL(key).href, text, language, parsed: parseDocument(text, language, usesCpp(key) || language === 'c-header'), open: false };
     this.disk.set(key, { mtimeMs: st.mtimeMs, size: st.size, file });
     return file;
+  }
+
+  private readonly variants = new WeakMap<SourceFile, SourceFile>();
+
+  /** An open include file parsed as the assembler that includes it reads it. */
+  private asLanguage(file: SourceFile, language: Language): SourceFile {
+    const v = this.variants.get(file);
+    if (v && v.language === language) return v;
+    const variant: SourceFile = { ...file, language, parsed: parseDocument(file.text, language, false) };
+    this.variants.set(file, variant);
+    return variant;
   }
 
   openFiles(): SourceFile[] {

@@ -51,7 +51,8 @@ describe('language server: symbols, definition, references, rename', () => {
       assert.ok(names.includes(s), `${s} in ${names.join(' ')}`);
     }
     assert.ok(!names.some((n) => /\/1:/.test(n)), 'numeric local labels are not listed');
-    const inc = await lsp.open(join(WS, 'apic.inc'));
+    // Opened as the editor guesses from `.inc` (NASM): the text says GNU as.
+    const inc = await lsp.open(join(WS, 'apic.inc'), undefined, 'hyperstep-nasm');
     assert.deepEqual(flatten(await lsp.documentSymbols(inc)), ['IA32_APIC_BASE_MSR:Constant', 'IA32_EFER:Constant', 'EFER_LME:Constant', 'X2APIC_ICR:Constant', 'apic_eoi:Method']);
   });
 
