@@ -61,7 +61,19 @@ function describeToken(project: Project, file: SourceFile, line: number, col: nu
     return describeInstruction(file, st);
   }
   if (st?.kind === 'directive') return directiveText(tok.text, st.dialect === 'nasm');
-  if (tok.kind === 'ident' && /^#?\s*[a-z]+$/.test(tok.text) && tok.text.startsWith('#')) return directiveText(tok.text, false);
+  // Preprocessor words: `#include` (lexed as # and include) and NASM's `%include`.
+  const lineText = project.lines(file)[line] ?? '';
+  const cpp = /^\s*#\s*([a-z]+)/.exec(lineText);
+  if (cpp && file.language !== 'nasm' && tok.start <= lineText.indexOf(cpp[1]) + cpp[1].length && (tok.text === '#' || tok.text === cpp[1])) return directiveText(`#${cpp[1]}`, false);
+  if (tok.kind === 'ident' && tok.text.startsWith('%') && file.language === 'nasm') return directiveText(tok.text, true);
+  // A numeric local label's definition (`1:`).
+  if (tok.kind === 'number') {
+    const at = symbolAt(file, line, col);
+    if (at?.kind === 'definition' && at.def.numeric) {
+      const uses = file.parsed.references.filter((r) => r.direction && r.name === at.def.name && resolveNumeric(file, r) === at.def).length;
+      return `**local label** \`${at.def.name}:\` (reached by ${uses} \`${at.def.name}b\`/\`${at.def.name}f\` reference${uses === 1 ? '' : 's'})`;
+    }
+  }
   switch (tok.kind) {
     case 'register': {
       const r = registerInfo(tok.text);

@@ -118,6 +118,11 @@ describe('language server: hover', () => {
     assert.match(await at('boot.S', 'jnz', 1), /Jumps if not equal \(ZF=0\)/);
     assert.match(await at('boot.S', '%ecx', 2), /RDMSR\/WRMSR MSR number/);
     assert.match(await at('boot.S', 'apic_eoi', 2), /macro\*\* `apic_eoi` \(apic.inc, line 7\)/);
+    assert.match(await at('boot.S', '.code32', 2), /\*\*\.code32\*\* - Assemble 32-bit code/);
+    assert.match(await at('boot.S', '#include', 2), /\*\*#include\*\*/);
+    assert.match(await at('ap.asm', '%include', 2), /\*\*%include\*\*/);
+    assert.match(await at('boot.S', '1:', 0), /local label\*\* `1:` \(reached by 1/);
+    assert.match(await at('main.S', 'start_aps', 2), /function\*\* `start_aps` \(global\) \(boot\.S, line 17\)/);
   });
 
   it('works on the real AP trampoline (guests/common/trampoline.S)', async () => {
