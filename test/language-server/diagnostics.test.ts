@@ -112,7 +112,7 @@ describe('language server: diagnostics', () => {
     assert.deepEqual(hyperstep(await lsp.waitPublished(intelUri, count)), [], 'a valid STARTUP to all-but-self');
   });
 
-  it('flags illegal vectors, reserved vectors, reserved offsets, read-only registers and x2APIC reserved bits', async () => {
+  it('flags illegal vectors, reserved vectors, reserved offsets, read-only registers, reserved ICR and x2APIC bits', async () => {
     const text = [
       '        .code32',
       '        mov     $0xFEE00000, %ebx',
@@ -127,6 +127,7 @@ describe('language server: diagnostics', () => {
       '        movl    $0x00FF0000, 0x310(%ebx)',
       '        movl    $0x00000600, 0x350(%ebx)',
       '        movl    $0x00001030, 0x300(%ebx)',
+      '        movl    $0x00104030, 0x300(%ebx)',
       '',
     ].join('\n');
     const uri = await lsp.open(join(WS, 'rules.s'), text);
@@ -134,8 +135,9 @@ describe('language server: diagnostics', () => {
     const codes = d.map((x) => [x.range.start.line, x.code]).sort();
     assert.deepEqual(codes, [
       [2, 'illegal-vector'], [3, 'sipi-reserved-vector'], [4, 'reserved-register'], [5, 'read-only-register'], [7, 'reserved-bits'],
-      [10, 'reserved-bits'], [11, 'reserved-delivery-mode'], [12, 'read-only-bits'],
+      [10, 'reserved-bits'], [11, 'reserved-delivery-mode'], [12, 'read-only-bits'], [13, 'reserved-bits'],
     ].sort());
+    assert.match(messageOf(d.find((x) => x.range.start.line === 13)), /ICR bit 20 reserved \(SDM 11\.6\.1\)/);
     assert.equal(d.find((x) => x.code === 'read-only-bits')!.severity, 3, 'delivery status written as 1: information only');
     assert.match(messageOf(d.find((x) => x.range.start.line === 7)!), /SVR: bit 12 reserved \(WRMSR raises #GP\)/);
     assert.equal(d.find((x) => x.range.start.line === 7)!.severity, 1, 'an x2APIC reserved bit is an error: #GP');
