@@ -10,6 +10,8 @@ import { EXIT, exitStatusOf } from '../core/exit-status';
 export { EXIT };
 
 const HELP = `Usage: hyperstep run IMAGE [options]
+       hyperstep dap [--port P]     Debug Adapter Protocol server (stdio, or 127.0.0.1:P)
+       hyperstep lsp --stdio        language server for guest x86 assembly (GNU as, NASM)
 
 Runs an x86 guest image on Hyperstep's deterministic virtual machine. The guest's
 serial port (COM1) goes to stdout; diagnostics go to stderr.
@@ -234,13 +236,14 @@ export function main(argv: string[]): number {
     return cmd ? 0 : EXIT.usage;
   }
   try {
+    if (cmd === 'lsp') return (require('../language-server') as typeof import('../language-server')).runLanguageServer(rest); // -1: serving
     if (cmd === 'run') {
       if (rest.includes('-h') || rest.includes('--help')) { process.stdout.write(HELP); return 0; }
       const o = parseRunArgs(rest);
       return runCommand(o, (b) => process.stdout.write(b), (s) => process.stderr.write(s));
     }
     if (cmd === 'dap') return dapCommand(rest);
-    throw new UsageError(`unknown command '${cmd}' (commands: run, dap)`);
+    throw new UsageError(`unknown command '${cmd}' (commands: run, dap, lsp)`);
   } catch (e) {
     if (e instanceof QuirkHelp) {
       process.stdout.write('Quirks (default off; each reproduces a real hypervisor bug):\n' +

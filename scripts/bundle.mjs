@@ -1,7 +1,8 @@
-// Bundles the CLI into dist/hyperstep.js (also the debug adapter: `hyperstep dap`), the VS Code
-// extension into dist/extension.js and the IPI timeline's webview script into
-// dist/timeline-webview.js. iced-x86 stays external: it loads its WebAssembly from its own
-// package folder at run time. `vscode` is provided by the editor.
+// Bundles the CLI into dist/hyperstep.js (also the debug adapter: `hyperstep dap`), the guest
+// assembly language server into dist/language-server.js, the VS Code extension into
+// dist/extension.js and the IPI timeline's webview script into dist/timeline-webview.js.
+// iced-x86 stays external: it loads its WebAssembly from its own package folder at run time.
+// `vscode` is provided by the editor.
 import { build } from 'esbuild';
 import { chmodSync } from 'node:fs';
 
@@ -34,6 +35,15 @@ await Promise.all([
     platform: 'browser',
     target: 'es2022',
     format: 'iife',
+  }),
+  build({
+    ...common,
+    entryPoints: ['language-server/main.ts'],
+    outfile: 'dist/language-server.js',
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external: ['iced-x86'],
   }),
 ]);
 chmodSync('dist/hyperstep.js', 0o755);
