@@ -255,7 +255,13 @@ export class Machine implements CpuHost, MsrHost {
       if (r === null) break;
       while (r.pos < r.order.length) {
         const c = r.order[r.pos];
-        if (c.activity !== 'active' || this.vmm.frozen(c.index)) { r.pos++; r.startInstret = -1; continue; }
+        if (c.activity !== 'active' || this.vmm.frozen(c.index)) {
+          // A vCPU interrupted by the budget exactly as it halted still counts what it ran.
+          if (r.startInstret >= 0) r.ran = Math.max(r.ran, c.instret - r.startInstret);
+          r.pos++;
+          r.startInstret = -1;
+          continue;
+        }
         if (r.startInstret < 0) r.startInstret = c.instret;
         const done = c.instret - r.startInstret;
         const n = Math.min(r.slice - done, left);

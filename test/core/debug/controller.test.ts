@@ -148,3 +148,16 @@ test('debug reads through the page tables match the MMU and leave A bits and the
   assert.equal(tr.pa, c.translateNoFault(lin));
   assert.equal(far.pa, c.translateNoFault(lin + 0x200000));
 });
+
+test('slices that end exactly where a vCPU halts keep the schedule (every budget from 1 to 40 on IPI ping-pong)', () => {
+  const image = join(GUESTS, 'ipi-pingpong/ipi-pingpong.elf');
+  const run = (budget: number): string => {
+    const m = new Machine({ vcpus: 2, memoryMiB: 64 });
+    m.load(readFileSync(image), { imagePath: image, cmdline: 'rounds=50' });
+    let s = null;
+    while (s === null) s = m.run(budget);
+    return `${s.reason} ${m.cpus.map((c) => c.instret).join('/')} ${m.time.nowNs()}`;
+  };
+  const ref = run(Infinity);
+  for (let b = 1; b <= 40; b++) assert.equal(run(b), ref, `budget ${b}`);
+});
