@@ -39,10 +39,11 @@ const ms = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
 
 /** One stop's worth of requests for vCPU `vcpu` with 256 vCPUs stopped: best and median of 7, in ms. */
 async function stoppedRequests(port: number): Promise<{ best: number; median: number }> {
-  const dc = await session(port, { program: SMP_BOOT, vcpus: 256, x2apic: true }, (d) => d.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'guest_exit' }] }));
+  const dc = await session(port, { program: SMP_BOOT, vcpus: 256, x2apic: true }, (d) => d.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'smp_ap_long_mode_ok' }] }));
   const stop = dc.waitForEvent('stopped', 600_000);
+  const exited = dc.waitForEvent('exited', 600_000).then(() => { throw new Error('smp-boot exited without reaching smp_ap_long_mode_ok'); });
   await dc.configurationDoneRequest();
-  await stop;
+  await Promise.race([stop, exited]);
   const times: number[] = [];
   for (let k = 0; k < 7; k++) {
     const t0 = process.hrtime.bigint();

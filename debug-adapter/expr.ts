@@ -197,3 +197,38 @@ export function evaluateString(src: string, env: Env): Value {
 }
 
 export type Expr = Node;
+
+/**
+ * Compiles a parsed expression into a closure (conditions run at every matching event, so
+ * the tree is walked once here rather than at each evaluation). Same semantics as evaluate().
+ */
+export function compile(n: Node): (env: Env) => Value {
+  switch (n.k) {
+    case 'num': { const v = n.v & MASK64; return () => v; }
+    case 'str': { const v = n.v; return () => v; }
+    case 'name': {
+      const name = n.v;
+      return (env) => {
+        const v = env.lookup(name);
+        if (v === undefined) throw new ExprError(`unknown name '${name}'`);
+        return v;
+      };
+    }
+    case 'bin': {
+      const a = compile(n.a), b = compile(n.b);
+      if (n.op === '&&') return (env) => (truthy(a(env)) && truthy(b(env)) ? 1n : 0n);
+      if (n.op === '||') return (env) => (truthy(a(env)) || truthy(b(env)) ? 1n : 0n);
+      if (n.op === '==' || n.op === '!=') {
+        const want = n.op === '==';
+        return (env) => {
+          const x = a(env), y = b(env);
+          const eq = typeof x === typeof y ? x === y : String(x) === String(y);
+          return eq === want ? 1n : 0n;
+        };
+      }
+      const op = n.op;
+      return (env) => evaluate({ k: 'bin', op, a: { k: 'num', v: num(a(env), `the left operand of '${op}'`) }, b: { k: 'num', v: num(b(env), `the right operand of '${op}'`) } }, env);
+    }
+    default: return (env) => evaluate(n, env);
+  }
+}

@@ -8,11 +8,11 @@ import type { EventWatch } from '../core/debug/controller';
 import type { Ipi } from '../core/apic/types';
 import { isIpiTarget } from '../core/apic/destination';
 import { EVENT_FILTERS, EventFilterId } from './protocol';
-import { parse, evaluate, truthy, Expr, Env, ExprError } from './expr';
+import { parse, compile, truthy, Env, ExprError, Value } from './expr';
 
 export interface FilterHit { filter: EventFilterId; text: string; event: HsEvent }
 
-interface Armed { id: EventFilterId; condition: Expr | null; conditionText?: string }
+interface Armed { id: EventFilterId; condition: ((env: Env) => Value) | null; conditionText?: string }
 
 /** The filters VS Code shows, with their labels, defaults and what a condition can use. */
 export const FILTER_INFO: Record<EventFilterId, { label: string; description: string; default: boolean; conditionDescription?: string }> = {
@@ -55,10 +55,10 @@ export class EventFilters {
     const next: Armed[] = [];
     for (const f of list) {
       if (!(EVENT_FILTERS as readonly string[]).includes(f.filterId)) throw new FilterError(`unknown exception filter '${f.filterId}' (filters: ${EVENT_FILTERS.join(', ')})`);
-      let condition: Expr | null = null;
+      let condition: ((env: Env) => Value) | null = null;
       if (f.condition !== undefined && f.condition.trim() !== '') {
         try {
-          condition = parse(f.condition);
+          condition = compile(parse(f.condition));
         } catch (e) {
           throw new FilterError(`condition of '${f.filterId}': ${(e as Error).message}`);
         }
@@ -91,13 +91,15 @@ export class EventFilters {
 
   private check(e: HsEvent, list: Armed[]): { vcpu: number; detail: FilterHit } | null {
     if (e.type === 'ipi.send') this.lastSend = e as HsEvent<'ipi.send'>;
+    let env: Env | null = null;
     for (const a of list) {
       const vcpu = this.matches(a.id, e);
       if (vcpu === null) continue;
       if (a.condition !== null) {
         let ok = false;
         try {
-          ok = truthy(evaluate(a.condition, this.env(e)));
+          env ??= this.env(e);
+          ok = truthy(a.condition(env));
         } catch (err) {
           // A condition that cannot be evaluated on this event stops, and says why (never silently ignored).
           const text = `${this.describeEvent(e)} (condition '${a.conditionText}' failed: ${(err as Error).message})`;
@@ -129,30 +131,38 @@ export class EventFilters {
     }
   }
 
-  /** What a condition sees: the event's fields, vcpu, src/dst for IPIs; bare words are strings (mode == init). */
+  /** What a condition sees: the event's fields, vcpu, src/dst for IPIs; bare words are strings (mode == init). Looked up lazily. */
   env(e: HsEvent): Env {
-    const fields = new Map<string, bigint | string>();
-    const put = (k: string, v: unknown): void => {
-      if (typeof v === 'number') fields.set(k, BigInt(Math.trunc(v)) & ((1n << 64n) - 1n));
-      else if (typeof v === 'string') fields.set(k, v);
-      else if (typeof v === 'boolean') fields.set(k, v ? 1n : 0n);
+    const data = e.data as unknown as Record<string, unknown>;
+    const conv = (v: unknown): Value | undefined =>
+      typeof v === 'number' ? BigInt.asUintN(64, BigInt(Math.trunc(v))) : typeof v === 'string' ? v : typeof v === 'boolean' ? (v ? 1n : 0n) : undefined;
+    const send = this.lastSend;
+    const lookup = (name: string): Value | undefined => {
+      switch (name) {
+        case 'vcpu': return BigInt(e.vcpu);
+        case 'type': return e.type;
+        case 'src':
+          if (e.type === 'ipi.send') return BigInt(e.vcpu);
+          if ((e.type === 'ipi.accept' || e.type === 'exit') && send) return BigInt(send.vcpu);
+          break;
+        case 'dst':
+          if (e.type === 'ipi.send') {
+            const d = data as unknown as EventMap['ipi.send'];
+            const t = this.targets(e as HsEvent<'ipi.send'>);
+            return BigInt(d.shorthand === 'none' && d.destMode === 'physical' ? d.dest : t.length === 1 ? t[0] : d.dest);
+          }
+          if (e.type === 'ipi.accept' || e.type === 'exit') return BigInt(e.vcpu);
+          break;
+        case 'mode': case 'vector':
+          if (e.type === 'exit' && send && data[name] === undefined) return conv((send.data as unknown as Record<string, unknown>)[name]);
+          break;
+      }
+      const v = conv(data[name]);
+      if (v !== undefined) return v;
+      return /^[A-Za-z][\w-]*$/.test(name) ? name : undefined;
     };
-    for (const [k, v] of Object.entries(e.data as object)) put(k, v);
-    put('vcpu', e.vcpu);
-    put('type', e.type);
-    if (e.type === 'ipi.send') {
-      const d = e.data as EventMap['ipi.send'];
-      put('src', e.vcpu);
-      const t = this.targets(e as HsEvent<'ipi.send'>);
-      put('dst', d.shorthand === 'none' && !(d.destMode === 'logical') ? d.dest : t.length === 1 ? t[0] : d.dest);
-    } else if (e.type === 'ipi.accept' || (e.type === 'exit' && this.lastSend)) {
-      put('dst', e.vcpu);
-      if (this.lastSend) { put('src', this.lastSend.vcpu); if (e.type !== 'ipi.accept') { put('mode', this.lastSend.data.mode); put('vector', this.lastSend.data.vector); } }
-    } else if (e.type === 'rendezvous.begin') {
-      put('initiator', (e.data as EventMap['rendezvous.begin']).initiator);
-    }
     return {
-      lookup: (name) => fields.get(name) ?? (/^[A-Za-z][\w-]*$/.test(name) ? name : undefined),
+      lookup,
       read: () => { throw new ExprError('memory is not available in event conditions'); },
       pointerSize: () => 8,
     };
