@@ -151,13 +151,12 @@ export class DebugController {
     if (bps === undefined) return false;
     const k = c.index;
     if (this.resumeInstret[k] === c.instret && this.resumeLin[k] === lin) return false;
-    for (const b of bps) {
-      if (b.check === undefined || b.check(k)) {
-        this.machine.requestBreak(k, 'breakpoint', b.tag);
-        return true;
-      }
-    }
-    return false;
+    // Every breakpoint here is asked (hit counts advance, logpoints print) before one stops the VM.
+    let hit: InstructionBreakpoint | null = null;
+    for (const b of bps) if ((b.check === undefined || b.check(k)) && hit === null) hit = b;
+    if (hit === null) return false;
+    this.machine.requestBreak(k, 'breakpoint', hit.tag);
+    return true;
   }
 
   private onEvent(e: HsEvent): void {

@@ -233,4 +233,44 @@ test('REPL commands, LAPIC writes through the LAPIC, conditions on vmexit, custo
   } finally { await dc.stop(); }
 });
 
-void GUESTS;
+
+test('hit counts and logpoints: the second AP to enter stops; a logpoint prints for every AP without stopping', async () => {
+  const dc = await connect();
+  try {
+    let console_ = '';
+    dc.on('output', (e: DebugProtocol.OutputEvent) => { if (e.body.category === 'console') console_ += e.body.output; });
+    await launch(dc, { program: guest('smp-boot'), vcpus: 4 });
+    const s = await configureAndStop(dc, async () => {
+      await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'smp_ap_entry', hitCondition: '2' }] });
+      // A logpoint (source breakpoints carry logMessage in DAP) on the first line of smp_ap_entry.
+      const r = await dc.setBreakpointsRequest({ source: { path: join(GUESTS, 'common/smp.c') }, breakpoints: [{ line: 273, logMessage: 'AP {vcpu} entered at {pc}' }] });
+      assert.equal(r.body.breakpoints[0].verified, true);
+    });
+    assert.equal(s.reason, 'function breakpoint');
+    const first = [...console_.matchAll(/AP (0x)?(\d) entered at 0x100e[0-9a-f]{2}/g)].map((m) => m[2]);
+    assert.equal(first.length, 2, console_);
+    assert.equal(`${Number(first[1]) + 1}`, String(s.threadId));
+  } finally { await dc.stop(); }
+});
+
+test('stepping is deterministic: the same steps from the same state reach the same state', async () => {
+  const trail = async (): Promise<string[]> => {
+    const dc = await connect();
+    try {
+      await launch(dc, { program: guest('smp-boot'), vcpus: 3, seed: 5 });
+      await configureAndStop(dc, () => dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'smp_boot' }] }));
+      await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
+      const out: string[] = [];
+      for (let k = 0; k < 6; k++) {
+        const targets = (await dc.stepInTargetsRequest({ frameId: (await topFrame(dc, 1)).id })).body.targets;
+        await Promise.all([stopped(dc), dc.stepInRequest({ threadId: 1, targetId: targets[k % 2 === 0 ? 0 : 1].id })]);
+        await Promise.all([stopped(dc), dc.nextRequest({ threadId: 1, granularity: 'instruction' })]);
+        out.push(`${await repl(dc, 'pc')} ${await repl(dc, 'rsp')} ${(await dc.customRequest('hyperstep/vcpus')).body.status.instructions}`);
+      }
+      return out;
+    } finally { await dc.stop(); }
+  };
+  const a = await trail(), b = await trail();
+  assert.equal(new Set(a).size, a.length, 'every step moved');
+  assert.deepEqual(b, a);
+});
