@@ -274,3 +274,31 @@ test('stepping is deterministic: the same steps from the same state reach the sa
   assert.equal(new Set(a).size, a.length, 'every step moved');
   assert.deepEqual(b, a);
 });
+
+test('a triple fault and an unsupported instruction stop as exceptions the user can inspect; continuing ends the session with their status', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hs-'));
+  // lidt [0x100010] (an empty IDT), int3 -> #GP -> #DF -> shutdown.
+  const tf = join(dir, 'triple.bin');
+  writeFileSync(tf, Buffer.from([0x0f, 0x01, 0x1d, 0x10, 0x00, 0x10, 0x00, 0xcc, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
+  // fld1: x87 arithmetic is not implemented (the unsupported-instruction filter is on by default).
+  const un = join(dir, 'x87.bin');
+  writeFileSync(un, Buffer.from([0x90, 0xd9, 0xe8, 0xf4]));
+  const cases: [string, string[], RegExp, number][] = [
+    [tf, ['triple-fault'], /^Triple fault: /, 4],
+    [un, [], /^Unsupported instruction: unsupported instruction `fld1` \(d9 e8\) at .*0x00100001.* on vCPU 0/, 6],
+  ];
+  for (const [image, filters, re, status] of cases) {
+    const dc = await connect();
+    try {
+      await launch(dc, { program: image, format: 'flat' });
+      const s = await configureAndStop(dc, async () => { if (filters.length) await dc.setExceptionBreakpointsRequest({ filters }); });
+      assert.equal(s.reason, 'exception');
+      assert.match(s.description!, re);
+      const info = await dc.exceptionInfoRequest({ threadId: 1 });
+      assert.match(info.body.description!, re);
+      const exited = dc.waitForEvent('exited');
+      await dc.continueRequest({ threadId: 1 });
+      assert.equal((await exited).body.exitCode, status);
+    } finally { await dc.stop(); }
+  }
+});
