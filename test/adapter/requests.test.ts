@@ -302,3 +302,22 @@ test('a triple fault and an unsupported instruction stop as exceptions the user 
     } finally { await dc.stop(); }
   }
 });
+
+test('a long run reports progress to clients that support it, and the stop ends it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hs-'));
+  const spin = join(dir, 'spin.bin');
+  writeFileSync(spin, Buffer.from([0x41, 0xeb, 0xfd]));
+  const dc = await connect();
+  try {
+    await dc.initializeRequest({ adapterID: 'hyperstep', pathFormat: 'path', supportsProgressReporting: true });
+    await Promise.all([dc.waitForEvent('initialized'), dc.launchRequest({ program: spin, format: 'flat' } as never)]);
+    const start = dc.waitForEvent('progressStart');
+    await dc.configurationDoneRequest();
+    const p = await start;
+    assert.match(p.body.title, /guest running/);
+    await dc.waitForEvent('progressUpdate');
+    const end = dc.waitForEvent('progressEnd');
+    await Promise.all([stopped(dc), dc.pauseRequest({ threadId: 1 })]);
+    assert.equal((await end).body.progressId, p.body.progressId);
+  } finally { await dc.stop(); }
+});
