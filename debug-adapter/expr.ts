@@ -162,8 +162,7 @@ export function evaluate(n: Node, env: Env): Value {
       if (n.op === '||') return truthy(evaluate(n.a, env)) || truthy(evaluate(n.b, env)) ? 1n : 0n;
       const a = evaluate(n.a, env), b = evaluate(n.b, env);
       if (n.op === '==' || n.op === '!=') {
-        const eq = typeof a === typeof b ? a === b : String(a) === String(b);
-        return eq === (n.op === '==') ? 1n : 0n;
+        return (a === b) === (n.op === '==') ? 1n : 0n;
       }
       const x = num(a, `the left operand of '${n.op}'`), y = num(b, `the right operand of '${n.op}'`);
       switch (n.op) {
@@ -220,11 +219,8 @@ export function compile(n: Node): (env: Env) => Value {
       if (n.op === '||') return (env) => (truthy(a(env)) || truthy(b(env)) ? 1n : 0n);
       if (n.op === '==' || n.op === '!=') {
         const want = n.op === '==';
-        return (env) => {
-          const x = a(env), y = b(env);
-          const eq = typeof x === typeof y ? x === y : String(x) === String(y);
-          return eq === want ? 1n : 0n;
-        };
+        // A number never equals a string here (no conversions at every event).
+        return (env) => ((a(env) === b(env)) === want ? 1n : 0n);
       }
       const op = n.op;
       return (env) => evaluate({ k: 'bin', op, a: { k: 'num', v: num(a(env), `the left operand of '${op}'`) }, b: { k: 'num', v: num(b(env), `the right operand of '${op}'`) } }, env);

@@ -159,7 +159,7 @@ export class EventFilters {
       }
       const v = conv(data[name]);
       if (v !== undefined) return v;
-      return /^[A-Za-z][\w-]*$/.test(name) ? name : undefined;
+      return bareWord(name);
     };
     return {
       lookup,
@@ -241,6 +241,17 @@ export class EventFilters {
       default: return `vmm: ${e.type}`;
     }
   }
+}
+
+const BARE = new Map<string, string | undefined>();
+/** A name that is no field of this event reads as itself (`mode == init`); cached, this runs at every event. */
+function bareWord(name: string): string | undefined {
+  let w = BARE.get(name);
+  if (w === undefined && !BARE.has(name)) {
+    w = /^[A-Za-z][\w-]*$/.test(name) ? name : undefined;
+    if (BARE.size < 1000) BARE.set(name, w);
+  }
+  return w;
 }
 
 /** " write LAPIC ICR_LOW", " out port 0x3f8 value 0x41", ... */

@@ -60,8 +60,12 @@ export type StepGranularity = 'instruction' | 'line';
 /** Event types the timeline draws (the others stay in the record only). */
 const TIMELINE_TYPES = new Set<string>(['ipi.send', 'ipi.accept', 'ipi.collapse', 'apic.reject', 'exit', 'eoi', 'rendezvous.begin', 'rendezvous.arrive',
   'rendezvous.end', 'vcpu.state', 'invariant', 'tlb.flush', 'stop', 'interrupt', 'apic.illegal']);
+/** Events the timeline must not lose (IPIs, state changes, rendezvous); VM exits, EOIs and the rest are ticks, dropped first. */
+const NOTABLE_TYPES = new Set<string>(['ipi.send', 'ipi.accept', 'ipi.collapse', 'apic.reject', 'rendezvous.begin', 'rendezvous.arrive', 'rendezvous.end', 'vcpu.state', 'invariant', 'stop', 'apic.illegal']);
 const RECORD_LIMIT = 200_000;
-const TIMELINE_BATCH_LIMIT = 50_000;
+/** Per flush (4 a second at most while running): the live stream stays cheap; the full record is in `trace` and exportTrace. */
+const TIMELINE_NOTABLE_LIMIT = 20_000;
+const TIMELINE_TICK_LIMIT = 5_000;
 const SLICE_TARGET_MS = 12;
 
 export class HyperstepRuntime {
@@ -84,6 +88,8 @@ export class HyperstepRuntime {
   private record: HsEvent[] = [];
   private recordDropped = 0;
   private timeline: TimelineEvent[] = [];
+  private timelineTicks = 0;
+  private timelineNotable = 0;
   private timelineDropped = 0;
   private lastFlush = 0;
   private serial: number[] = [];
@@ -133,7 +139,8 @@ export class HyperstepRuntime {
     }
     this.record.push(e);
     if (TIMELINE_TYPES.has(e.type)) {
-      if (this.timeline.length < TIMELINE_BATCH_LIMIT) this.timeline.push(e as unknown as TimelineEvent);
+      const notable = NOTABLE_TYPES.has(e.type);
+      if (notable ? this.timelineNotable++ < TIMELINE_NOTABLE_LIMIT : this.timelineTicks++ < TIMELINE_TICK_LIMIT) this.timeline.push(e as unknown as TimelineEvent);
       else this.timelineDropped++;
     }
     if (this.traceFd !== null) {
@@ -171,6 +178,8 @@ export class HyperstepRuntime {
         this.host.events(this.timeline, this.timelineDropped);
         this.timeline = [];
         this.timelineDropped = 0;
+        this.timelineNotable = 0;
+        this.timelineTicks = 0;
       }
       this.host.status(this.status());
     }
