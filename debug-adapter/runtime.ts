@@ -63,9 +63,15 @@ const TIMELINE_TYPES = new Set<string>(['ipi.send', 'ipi.accept', 'ipi.collapse'
 /** Events the timeline must not lose (IPIs, state changes, rendezvous); VM exits, EOIs and the rest are ticks, dropped first. */
 const NOTABLE_TYPES = new Set<string>(['ipi.send', 'ipi.accept', 'ipi.collapse', 'apic.reject', 'rendezvous.begin', 'rendezvous.arrive', 'rendezvous.end', 'vcpu.state', 'invariant', 'stop', 'apic.illegal']);
 const RECORD_LIMIT = 200_000;
-/** Per flush (4 a second at most while running): the live stream stays cheap; the full record is in `trace` and exportTrace. */
-const TIMELINE_NOTABLE_LIMIT = 20_000;
-const TIMELINE_TICK_LIMIT = 5_000;
+/**
+ * The live stream is a sample, so its cost does not grow with the guest's event rate: per
+ * flush (4 a second at most while running) this many notable events and ticks. At every stop
+ * the most recent events the sample skipped follow (up to TIMELINE_STOP_LIMIT), so the events
+ * that led to the stop are all on the timeline; the whole record is in `trace` and exportTrace.
+ */
+const TIMELINE_NOTABLE_LIMIT = 2_000;
+const TIMELINE_TICK_LIMIT = 500;
+const TIMELINE_STOP_LIMIT = 20_000;
 const SLICE_TARGET_MS = 12;
 
 export class HyperstepRuntime {
@@ -91,6 +97,8 @@ export class HyperstepRuntime {
   private timelineTicks = 0;
   private timelineNotable = 0;
   private timelineDropped = 0;
+  /** Sequence number of the last event queued for the timeline. */
+  private timelineLastSeq = -1;
   private lastFlush = 0;
   private serial: number[] = [];
   private traceFd: number | null = null;
@@ -140,8 +148,10 @@ export class HyperstepRuntime {
     this.record.push(e);
     if (TIMELINE_TYPES.has(e.type)) {
       const notable = NOTABLE_TYPES.has(e.type);
-      if (notable ? this.timelineNotable++ < TIMELINE_NOTABLE_LIMIT : this.timelineTicks++ < TIMELINE_TICK_LIMIT) this.timeline.push(e as unknown as TimelineEvent);
-      else this.timelineDropped++;
+      if (notable ? this.timelineNotable++ < TIMELINE_NOTABLE_LIMIT : this.timelineTicks++ < TIMELINE_TICK_LIMIT) {
+        this.timeline.push(e as unknown as TimelineEvent);
+        this.timelineLastSeq = e.seq;
+      } else this.timelineDropped++;
     }
     if (this.traceFd !== null) {
       this.traceLines.push(JSON.stringify(e));
@@ -174,6 +184,7 @@ export class HyperstepRuntime {
     const now = performance.now();
     if (force || now - this.lastFlush > 250) {
       this.lastFlush = now;
+      if (force && this.timelineDropped > 0) this.catchUpTimeline();
       if (this.timeline.length || this.timelineDropped) {
         this.host.events(this.timeline, this.timelineDropped);
         this.timeline = [];
@@ -184,6 +195,20 @@ export class HyperstepRuntime {
       this.host.status(this.status());
     }
     this.flushTrace();
+  }
+
+  /** At a stop: the latest timeline events the live sample skipped, oldest first. */
+  private catchUpTimeline(): void {
+    const tail: TimelineEvent[] = [];
+    for (let k = this.record.length - 1; k >= 0 && tail.length < TIMELINE_STOP_LIMIT; k--) {
+      const e = this.record[k];
+      if (e.seq <= this.timelineLastSeq) break;
+      if (TIMELINE_TYPES.has(e.type)) tail.push(e as unknown as TimelineEvent);
+    }
+    tail.reverse();
+    for (const e of tail) this.timeline.push(e);
+    this.timelineDropped -= tail.length;
+    if (tail.length) this.timelineLastSeq = tail[tail.length - 1].seq;
   }
 
   status(): StatusEventBody {
