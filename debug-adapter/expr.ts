@@ -228,3 +228,87 @@ export function compile(n: Node): (env: Env) => Value {
     default: return (env) => evaluate(n, env);
   }
 }
+
+export type Scalar = number | string | undefined;
+
+/**
+ * A faster form for conditions over plain fields (event filters run at every matching
+ * event): names, integer and string constants, comparisons, !, && and ||, evaluated on JS
+ * numbers (event fields are integers below 2^53) with no allocation. Null when the expression
+ * uses anything else; compile() then serves.
+ */
+export function compilePredicate(n: Node): ((get: (name: string) => Scalar) => boolean) | null {
+  const value = (m: Node): ((get: (name: string) => Scalar) => Scalar) | null => {
+    switch (m.k) {
+      case 'num': { if (m.v > BigInt(Number.MAX_SAFE_INTEGER)) return null; const v = Number(m.v); return () => v; }
+      case 'str': { const v = m.v; return () => v; }
+      case 'name': { const name = m.v; return (get) => get(name); }
+      default: return null;
+    }
+  };
+  const pred = (m: Node): ((get: (name: string) => Scalar) => boolean) | null => {
+    if (m.k === 'un' && m.op === '!') { const a = pred(m.a); return a && ((g) => !a(g)); }
+    if (m.k !== 'bin') {
+      const v = value(m);
+      return v && ((g) => { const x = v(g); return x !== undefined && x !== 0 && x !== ''; });
+    }
+    if (m.op === '&&' || m.op === '||') {
+      const a = pred(m.a), b = pred(m.b);
+      if (!a || !b) return null;
+      return m.op === '&&' ? (g) => a(g) && b(g) : (g) => a(g) || b(g);
+    }
+    const a = value(m.a), b = value(m.b);
+    if (!a || !b) return null;
+    switch (m.op) {
+      case '==': return (g) => { const x = a(g); return x !== undefined && x === b(g); };
+      case '!=': return (g) => { const x = a(g); return x !== undefined && x !== b(g); };
+      case '<': return (g) => { const x = a(g), y = b(g); return typeof x === 'number' && typeof y === 'number' && x < y; };
+      case '<=': return (g) => { const x = a(g), y = b(g); return typeof x === 'number' && typeof y === 'number' && x <= y; };
+      case '>': return (g) => { const x = a(g), y = b(g); return typeof x === 'number' && typeof y === 'number' && x > y; };
+      case '>=': return (g) => { const x = a(g), y = b(g); return typeof x === 'number' && typeof y === 'number' && x >= y; };
+      default: return null;
+    }
+  };
+  return pred(n);
+}
+
+/**
+ * The same subset as compilePredicate as JavaScript source, for filters that generate one
+ * function per event type (so V8 compiles the conditions like any other code). `ref(name)`
+ * gives the source that reads a name; comparisons go through the helpers eq, ne, lt, le, gt,
+ * ge and truth t, which the generated function receives. Null outside the subset. Constants
+ * are emitted with JSON.stringify or as integers, never spliced in raw.
+ */
+export function predicateSource(n: Node, ref: (name: string) => string): string | null {
+  const value = (m: Node): string | null => {
+    switch (m.k) {
+      case 'num': return m.v > BigInt(Number.MAX_SAFE_INTEGER) ? null : String(Number(m.v));
+      case 'str': return JSON.stringify(m.v);
+      case 'name': return ref(m.v);
+      default: return null;
+    }
+  };
+  const pred = (m: Node): string | null => {
+    if (m.k === 'un' && m.op === '!') { const a = pred(m.a); return a && `!(${a})`; }
+    if (m.k !== 'bin') { const v = value(m); return v && `t(${v})`; }
+    if (m.op === '&&' || m.op === '||') {
+      const a = pred(m.a), b = pred(m.b);
+      return a && b && `(${a} ${m.op} ${b})`;
+    }
+    const helper = ({ '==': 'eq', '!=': 'ne', '<': 'lt', '<=': 'le', '>': 'gt', '>=': 'ge' } as Record<string, string>)[m.op];
+    const a = value(m.a), b = value(m.b);
+    return helper && a && b ? `${helper}(${a}, ${b})` : null;
+  };
+  return pred(n);
+}
+
+/** The helpers predicateSource's code calls, in the order of the generated function's parameters. */
+export const PREDICATE_HELPERS = {
+  eq: (x: Scalar, y: Scalar): boolean => x !== undefined && x === y,
+  ne: (x: Scalar, y: Scalar): boolean => x !== undefined && x !== y,
+  lt: (x: Scalar, y: Scalar): boolean => typeof x === 'number' && typeof y === 'number' && x < y,
+  le: (x: Scalar, y: Scalar): boolean => typeof x === 'number' && typeof y === 'number' && x <= y,
+  gt: (x: Scalar, y: Scalar): boolean => typeof x === 'number' && typeof y === 'number' && x > y,
+  ge: (x: Scalar, y: Scalar): boolean => typeof x === 'number' && typeof y === 'number' && x >= y,
+  t: (x: Scalar): boolean => x !== undefined && x !== 0 && x !== '',
+};
