@@ -265,12 +265,16 @@ export class Cpu {
 
   /** Interprets one instruction. */
   private step(): void {
+    // Stepped because attention is set (the first instruction of an interrupt handler, an
+    // interrupt shadow): the loop looks again after it, so the next instruction starts a
+    // block. Without this an interrupt stub's second instruction never counts towards one.
+    const forced = this.attention;
     const i = this.fetch();
     this.nextRip = this.rip + i.len;
     i.exec(this, i);
     this.rip = this.nextRip;
     this.instret++;
-    this.leader = i.endsBlock;
+    this.leader = i.endsBlock || forced;
   }
 
   /**
@@ -365,12 +369,39 @@ export class Cpu {
 
   private refillFetch(lin: number): void {
     const pa = this.translate(lin, 2);
-    this.fetchPa = pa - (pa % 4096);
-    const dc = this.host.decodeCache;
-    this.fetchArr = dc.page(this.fetchPa);
-    // Looked up even with the JIT off, so turning it on (blocks.enabled) takes effect at once.
-    this.fetchBlocks = this.fetchArr !== null ? dc.blocks.page(this.fetchPa) : null;
+    // Integer bit operations keep the low 12 bits of addresses beyond 2^32 too (and are no fmod).
+    const pagePa = pa - (pa & 0xfff);
     this.fetchLin = lin - (lin & 0xfff);
+    if (pagePa === this.fetchPa && this.fetchArr !== null) return; // same physical page: same arrays
+    const k = this.fetchRecent;
+    if (pagePa === k.pa0 && k.arr0 !== null) { this.swapRecent(pagePa); return; }
+    const dc = this.host.decodeCache;
+    const arr = dc.page(pagePa);
+    // Looked up even with the JIT off, so turning it on (blocks.enabled) takes effect at once.
+    this.rememberFetch();
+    this.fetchPa = pagePa;
+    this.fetchArr = arr;
+    this.fetchBlocks = arr !== null ? dc.blocks.page(pagePa) : null;
+  }
+
+  /**
+   * The code page fetched from before the current one, by physical address: code that
+   * goes back and forth between two pages (calls into a library page) finds its arrays
+   * again without the decode cache lookups. The arrays of a physical page never change
+   * identity (the caches only clear their entries), so this is exact.
+   */
+  private readonly fetchRecent = { pa0: -1, arr0: null as (Insn | undefined)[] | null, blocks0: null as BlockPage | null };
+
+  private rememberFetch(): void {
+    const k = this.fetchRecent;
+    k.pa0 = this.fetchPa; k.arr0 = this.fetchArr; k.blocks0 = this.fetchBlocks;
+  }
+
+  private swapRecent(pagePa: number): void {
+    const k = this.fetchRecent;
+    const arr = k.arr0, blocks = k.blocks0;
+    this.rememberFetch();
+    this.fetchPa = pagePa; this.fetchArr = arr; this.fetchBlocks = blocks;
   }
 
   private decodeAt(lin: number, off: number): Insn {

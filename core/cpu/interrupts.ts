@@ -97,20 +97,19 @@ function deliverReal(c: Cpu, vec: number, retIp: number): void {
   c.rip = c.nextRip = ip;
 }
 
-function readGate(c: Cpu, addr: number, size: number): number[] {
+/** Reads dword `k` of the gate descriptor at `addr` as an implicit supervisor access. */
+function readGate(c: Cpu, addr: number, k: number): number {
   const saved = c.sysAccess;
   c.sysAccess = true;
   try {
-    const out: number[] = [];
-    for (let k = 0; k < size; k += 4) out.push(c.readLin32(addr + k));
-    return out;
+    return c.readLin32(addr + 4 * k);
   } finally { c.sysAccess = saved; }
 }
 
 function deliverProtected(c: Cpu, vec: number, ec: number | null, retIp: number, soft: boolean, ext: number): void {
   const gateErr = vec * 8 + 2 + ext;
   if (vec * 8 + 7 > c.idtLimit) fault(GP, gateErr);
-  const [lo, hi] = readGate(c, c.idtBase + vec * 8, 8);
+  const lo = readGate(c, c.idtBase + vec * 8, 0), hi = readGate(c, c.idtBase + vec * 8, 1);
   const type = (hi >>> 8) & 0x1f;
   const gdpl = (hi >>> 13) & 3;
   if (type === 5) c.stopUnsupported(`task gate in the IDT (vector ${vec})`);
@@ -157,7 +156,8 @@ function deliverProtected(c: Cpu, vec: number, ec: number | null, retIp: number,
 function deliverLong(c: Cpu, vec: number, ec: number | null, retIp: number, soft: boolean, ext: number): void {
   const gateErr = vec * 8 + 2 + ext;
   if (vec * 16 + 15 > c.idtLimit) fault(GP, gateErr);
-  const [lo, hi, hi2] = readGate(c, c.idtBase + vec * 16, 16);
+  const gate = c.idtBase + vec * 16;
+  const lo = readGate(c, gate, 0), hi = readGate(c, gate, 1), hi2 = readGate(c, gate, 2);
   const type = (hi >>> 8) & 0x1f;
   const gdpl = (hi >>> 13) & 3;
   if (type !== 0xe && type !== 0xf) fault(GP, gateErr);
@@ -179,19 +179,17 @@ function deliverLong(c: Cpu, vec: number, ec: number | null, retIp: number, soft
   let rsp = oldRsp;
   if (newCpl < c.cpl || ist) rsp = tssStack64(c, newCpl, ist);
   rsp = rsp - (rsp % 16 + 16) % 16; // 64-bit delivery aligns RSP to 16 bytes (SDM 6.14.2)
-  const frame: number[] = [oldSs, oldRsp, flags, oldCs, retIp];
-  if (ec !== null) frame.push(ec);
   // The frame is written before any state changes, so a fault here leaves the vCPU intact.
   const saveCpl = c.cpl;
   const savedSys = c.sysAccess;
   if (newCpl < 3) c.sysAccess = true; // the new stack is accessed with the handler's privilege
   try {
-    let sp = rsp;
-    for (const v of frame) {
-      sp = c.canonical(sp - 8, SS);
-      c.writeLin64(sp, v % TWO32 | 0, Math.floor(v / TWO32) | 0);
-    }
-    rsp = sp;
+    rsp = pushFrame64(c, rsp, oldSs);
+    rsp = pushFrame64(c, rsp, oldRsp);
+    rsp = pushFrame64(c, rsp, flags);
+    rsp = pushFrame64(c, rsp, oldCs);
+    rsp = pushFrame64(c, rsp, retIp);
+    if (ec !== null) rsp = pushFrame64(c, rsp, ec);
   } finally {
     c.sysAccess = savedSys;
   }
@@ -201,6 +199,13 @@ function deliverLong(c: Cpu, vec: number, ec: number | null, retIp: number, soft
   c.setFlags(flags & ~(TF | NT | VM | RF | ((type & 1) ? 0 : IF)), 0xffffffff);
   c.rip = c.nextRip = c.canonical(offset, CS);
   c.updateMode();
+}
+
+/** Writes one quadword of a 64-bit interrupt frame below `sp`; returns the new stack pointer. */
+function pushFrame64(c: Cpu, sp: number, v: number): number {
+  const nsp = c.canonical(sp - 8, SS);
+  c.writeLin64(nsp, v % TWO32 | 0, Math.floor(v / TWO32) | 0);
+  return nsp;
 }
 
 /** IRET/IRETD/IRETQ (SDM vol. 2, IRET; operand size in bytes). */

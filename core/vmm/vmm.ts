@@ -42,7 +42,7 @@ export interface VmmHost {
 export class Vmm implements ApicBus, IoApicSink {
   /** Exit counts: [vcpu * EXIT_REASONS.length + reason]. */
   readonly exitCounts: Uint32Array;
-  /** The last exit of each vCPU (for the debugger). */
+  /** The last exit of each vCPU (for the debugger): null before the first, then one record updated in place. */
   readonly lastExit: ({ reason: ExitReason; qualification: ExitQualification } | null)[];
   /** APIC ID -> LocalApic, for physical unicast in O(1). */
   private readonly byApicId = new Map<number, LocalApic>();
@@ -97,7 +97,10 @@ export class Vmm implements ApicBus, IoApicSink {
       this.deferredIrr[vcpu] = -1;
     }
     this.exitCounts[vcpu * EXIT_REASONS.length + EXIT_INDEX[reason]]++;
-    this.lastExit[vcpu] = { reason, qualification };
+    // One record per vCPU, rewritten in place: exits are frequent (every LAPIC access).
+    const last = this.lastExit[vcpu];
+    if (last === null) this.lastExit[vcpu] = { reason, qualification };
+    else { last.reason = reason; last.qualification = qualification; }
     if (this.host.events.active) this.host.events.emit(vcpu, 'exit', { reason, ...qualification });
   }
 

@@ -14,12 +14,14 @@
 import { Mnemonic } from 'iced-x86';
 import type { Insn } from '../insn';
 import { byCode } from '../decode';
-import { K_IMM, K_MEM, K_REG, CF, OF, SF, ZF } from '../regs';
+import { K_IMM, K_MEM, K_REG, CF, OF, SF, ZF, FS } from '../regs';
+import { SC_FLAT, SC_WRITE } from '../cpu';
 import { L_ADD, L_DEC, L_INC, L_LOGIC, L_SUB, PARITY } from '../flags';
 import { Emitter, P_EAGER } from './emit';
 import { Block, BlockFn, JCC, isRelCall, isRelJmp } from './block';
 import type { BlockPage } from './cache';
 import { fastCond } from './fast';
+import { MEM_LOCALS, popMem, pushMem, readMem, writeMem } from './mem';
 
 const ADD = 0, OR = 1, AND = 4, SUB = 5, XOR = 6, CMP = 7, TEST = 8;
 const ALU = new Map<number, number>([[Mnemonic.Add, ADD], [Mnemonic.Or, OR], [Mnemonic.And, AND],
@@ -34,8 +36,8 @@ const NO_EFFECT = new Set<number>([Mnemonic.Nop, Mnemonic.Endbr32, Mnemonic.Endb
   Mnemonic.Prefetcht0, Mnemonic.Prefetcht1, Mnemonic.Prefetcht2, Mnemonic.Prefetchw]);
 
 const MASK_EXPR = ['', ' & 255', ' & 65535', '', ' | 0'];
-const READ = ['', 'readLin8', 'readLin16', '', 'readLin32'];
-const WRITE = ['', 'writeLin8', 'writeLin16', '', 'writeLin32'];
+/** Bounds of the canonical 48-bit address space (SDM vol. 1, 3.3.7.1). */
+const CANON_LO = -140737488355328, CANON_HI = 140737488355328;
 
 /** One block being compiled. */
 class Compiler {
@@ -44,6 +46,8 @@ class Compiler {
   readonly offs: number[] = [];
 
   readonly startOff: number;
+  /** Some instruction uses the inline memory fast paths (mem.ts): the block declares their locals. */
+  mem = false;
 
   constructor(readonly insns: Insn[], readonly bits: number, readonly block: Block, readonly page: BlockPage) {
     this.startOff = block.startPa % 4096;
@@ -81,8 +85,32 @@ class Compiler {
   lin(j: number, i: Insn, size: number, write: boolean): void {
     const e = this.e;
     if (this.bits === 64) {
-      if (i.mBase === -2) e.emit(`c.rip = rip0 + ${this.offs[j]};`);
-      e.emit(`const lin = c.ea64(${e.k(i)});`);
+      if (i.mSeg >= FS) {
+        // FS/GS bases: Cpu.ea64 does it all.
+        if (i.mBase === -2) e.emit(`c.rip = rip0 + ${this.offs[j]};`);
+        e.emit(`const lin = c.ea64(${e.k(i)});`);
+        return;
+      }
+      if (i.addrSize === 4) {
+        // 32-bit address size: the sum wraps to 32 bits, always canonical (as ea64).
+        let a = String(i.dispLo);
+        if (i.mBase >= 0) a += ` + g[${i.mBase}]`;
+        else if (i.mBase === -2) a += ` + (rip0 + ${this.offs[j]})`;
+        if (i.mIndex >= 0) a += ` + g[${i.mIndex}] * ${i.mScale}`;
+        e.emit(`const lin = (${a}) >>> 0;`);
+        return;
+      }
+      if (i.mBase === -2) {
+        e.emit(`const t = rip0 + ${this.offs[j] + i.dispLo};`);
+        e.emit(`const lin = t >= ${CANON_LO} && t < ${CANON_HI} ? t : c.canonical(t, ${i.mSeg});`);
+        return;
+      }
+      // As ea64: unsigned low halves and high halves summed, the carry, then the canonical check.
+      let lo = `${i.dispLo >>> 0}`, hi = `${i.dispHi}`;
+      if (i.mBase >= 0) { lo += ` + (g[${i.mBase}] >>> 0)`; hi += ` + g[${i.mBase + 16}]`; }
+      if (i.mIndex >= 0) { lo += ` + (g[${i.mIndex}] >>> 0) * ${i.mScale}`; hi += ` + g[${i.mIndex + 16}] * ${i.mScale}`; }
+      e.emit(`const lo = ${lo}; const hi = (${hi} + Math.floor(lo / 4294967296)) | 0;`);
+      e.emit(`const lin = hi >> 15 !== hi >> 31 ? c.ea64(${e.k(i)}) : hi * 4294967296 + (lo >>> 0);`);
       return;
     }
     let a = String(i.dispLo);
@@ -90,7 +118,10 @@ class Compiler {
     else if (i.mBase === -2) a += ` + (rip0 + ${this.offs[j]})`;
     if (i.mIndex >= 0) a += ` + g[${i.mIndex}] * ${i.mScale}`;
     const ea = i.addrSize === 2 ? `((${a}) & 65535)` : `((${a}) >>> 0)`;
-    e.emit(`const lin = c.segLin(${i.mSeg}, ${ea}, ${size}, ${write});`);
+    // A flat segment (base 0, 4 GiB limit, expand-up, usable for the access): the offset is the address, as segLin.
+    const flat = SC_FLAT | (write ? SC_WRITE : 0);
+    e.emit(`const ea = ${ea}, ck = c.segChk[${i.mSeg}];`);
+    e.emit(`const lin = (ck & ${flat}) === ${flat} && ea + ${size - 1} <= 4294967295 ? ea : c.segLin(${i.mSeg}, ea, ${size}, ${write});`);
   }
 
   /** Declares `name` (and `nameH` for 8 bytes) with operand n's value as readOp returns it. */
@@ -104,17 +135,16 @@ class Compiler {
     } else if (k === K_IMM) {
       e.emit(`const ${name} = ${i.immLo};`);
       if (size === 8) e.emit(`const ${name}H = ${i.immHi};`);
-    } else if (size === 8) {
-      e.emit(`const ${name} = c.readLin64(lin); const ${name}H = c.hi;`);
     } else {
-      e.emit(`const ${name} = c.${READ[size]}(lin);`);
+      this.mem = true;
+      e.emit(readMem(this.bits, size, name));
     }
   }
 
   /** Writes a memory operand of `size` bytes at `lin` as writeLin would. */
   store(size: number, v: string, hi: string): void {
-    if (size === 8) this.e.emit(`c.writeLin64(lin, ${v}, ${hi});`);
-    else this.e.emit(`c.${WRITE[size]}(lin, ${v});`);
+    this.mem = true;
+    this.e.emit(writeMem(this.bits, size, v, hi));
   }
 
   /** Boolean expression for condition cc: from the pending record, else from the Cpu. */
@@ -350,13 +380,32 @@ class Compiler {
     return true;
   }
 
+  /** Whether PUSH/POP/CALL/RET of `size` bytes use the block's natural stack width (mem.ts fast paths). */
+  natural(size: number): boolean {
+    return (this.bits === 64 && size === 8) || (this.bits === 32 && size === 4);
+  }
+
+  /** Statement pushing `v` (`hi` its high half for 8 bytes) as c.push(size, v, hi). */
+  pushCode(size: number, v: string, hi: string): string {
+    if (!this.natural(size)) return size === 8 ? `c.push(8, ${v}, ${hi});` : `c.push(${size}, ${v});`;
+    this.mem = true;
+    return pushMem(this.bits, v, hi);
+  }
+
+  /** Declares `name` (and `nameH` for 8 bytes) popped as c.pop(size) returns it. */
+  popCode(size: number, name: string): string {
+    if (!this.natural(size)) return `const ${name} = c.pop(${size});${size === 8 ? ` const ${name}H = c.hi;` : ''}`;
+    this.mem = true;
+    return popMem(this.bits, name);
+  }
+
   push(j: number, i: Insn): boolean {
     const e = this.e, size = i.opSize;
     if ((i.k0 !== K_REG && i.k0 !== K_IMM) || (size !== 2 && size !== 4 && size !== 8)) return false;
     e.emit('{');
     this.read(i, 0, size, 'v');
     e.faultPoint(j);
-    e.emit(`c.push(${size}, v${size === 8 ? ', vH' : ''});`);
+    e.emit(this.pushCode(size, 'v', size === 8 ? 'vH' : '0'));
     this.checkAfter(j);
     e.emit('}');
     return true;
@@ -367,8 +416,8 @@ class Compiler {
     if (i.k0 !== K_REG || (size !== 2 && size !== 4 && size !== 8)) return false;
     e.emit('{');
     e.faultPoint(j);
-    e.emit(`const v = c.pop(${size});`);
-    e.emit(Emitter.setReg(i.r0, size, 'v', 'c.hi'));
+    e.emit(this.popCode(size, 'v'));
+    e.emit(Emitter.setReg(i.r0, size, 'v', size === 8 ? 'vH' : '0'));
     this.checkAfter(j);
     e.emit('}');
     return true;
@@ -450,7 +499,8 @@ class Compiler {
       e.faultPoint(j);
       const size = i.opSize;
       e.emit(`{ const ret = rip0 + ${fall};`);
-      e.emit(size === 8 ? 'c.push(8, ret % 4294967296 | 0, Math.floor(ret / 4294967296) | 0);' : `c.push(${size}, ret);`);
+      if (size === 8) e.emit('const rl = ret % 4294967296 | 0, rh = Math.floor(ret / 4294967296) | 0;');
+      e.emit(this.pushCode(size, size === 8 ? 'rl' : 'ret', size === 8 ? 'rh' : '0'));
       e.emit(`c.branch(rip0 + ${target}, ${size}); c.rip = c.nextRip; c.instret = base + ${j + 1}; return ${this.successor(target)}; }`);
       return;
     }
@@ -458,7 +508,7 @@ class Compiler {
       e.flush();
       e.faultPoint(j);
       const size = i.opSize;
-      e.emit(`{ const ip = c.pop(${size}); const t = ${size === 8 ? 'c.hi * 4294967296 + (ip >>> 0)' : 'ip >>> 0'};`);
+      e.emit(`{ ${this.popCode(size, 'ip')} const t = ${size === 8 ? 'ipH * 4294967296 + (ip >>> 0)' : 'ip >>> 0'};`);
       e.emit(`c.branch(t, ${size}); c.rip = c.nextRip; c.instret = base + ${j + 1}; return; }`);
       return;
     }
@@ -482,7 +532,7 @@ class Compiler {
     const consts = e.consts.map((_, id) => `const k${id} = K[${id}];`).join('\n');
     return `${consts}
 return function block(c, end) {
-  const g = c.gpr, B = ${block}, P = ${page};
+  const g = c.gpr, B = ${block}, P = ${page};${this.mem ? `\n  ${MEM_LOCALS}` : ''}
   const rip0 = c.rip;
   let base = c.instret;
   let fa = 0, fb = 0, fr = 0, faH = 0, fbH = 0, frH = 0, fcf = 0, fof = 0;

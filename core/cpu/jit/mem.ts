@@ -1,0 +1,113 @@
+// Inline fast paths for the memory accesses of compiled blocks: the TLB probe of
+// Cpu.translate and the RAM access of PhysicalMemory.readN/writeN, written into the block
+// so that a hit costs no call. Everything else (a TLB miss or a permission the entry does
+// not grant, a page crossing, ROM, MMIO, pages holding decoded code, intercepted pages)
+// calls the Cpu's own method, which does the whole access again from the start: a fast
+// path changes no state before it knows it can finish, so both ways give the same result,
+// the same faults and the same device accesses.
+import { TLB_SIZE } from '../mmu';
+import { PAGE_RAM, PAGE_SPECIAL } from '../../memory/physical';
+import { SC_FLAT, SC_WRITE } from '../cpu';
+import { A_DB, SS } from '../regs';
+
+/** Locals the fast paths use, declared at block entry by blocks that have one. */
+export const MEM_LOCALS = 'const T = c.tlbTag, TP = c.tlbPa, TM = c.tlbPerm, PH = c.host.phys, KD = PH.kind, DV = PH.view, U8 = PH.u8, WR = PH.written, PS = PH.size;';
+
+const MASK = TLB_SIZE - 1;
+/** Bounds of the canonical 48-bit address space (SDM vol. 1, 3.3.7.1). */
+const CANON_LO = -140737488355328, CANON_HI = 140737488355328;
+
+/** Virtual page number of `lin` as translate() computes it (32-bit linear addresses are uint32). */
+function vpn(lin: string, bits: number): string {
+  return bits === 64 ? `Math.floor(${lin} / 4096)` : `(${lin} >>> 12)`;
+}
+
+/** Loads of `size` bytes at physical `pa` in RAM, as PhysicalMemory's fast paths do. */
+function load(size: number, name: string): string {
+  switch (size) {
+    case 1: return `${name} = U8[pa];`;
+    case 2: return `${name} = DV.getUint16(pa, true);`;
+    case 4: return `${name} = DV.getInt32(pa, true);`;
+    default: return `${name} = DV.getInt32(pa, true); ${name}H = DV.getInt32(pa + 4, true);`;
+  }
+}
+
+function store(size: number, v: string, hi: string): string {
+  switch (size) {
+    case 1: return `U8[pa] = ${v};`;
+    case 2: return `DV.setUint16(pa, ${v}, true);`;
+    case 4: return `DV.setInt32(pa, ${v}, true);`;
+    default: return `DV.setInt32(pa, ${v}, true); DV.setInt32(pa + 4, ${hi}, true);`;
+  }
+}
+
+const READ = ['', 'readLin8', 'readLin16', '', 'readLin32'];
+const WRITE = ['', 'writeLin8', 'writeLin16', '', 'writeLin32'];
+const PHYS_READ = ['', 'read8', 'read16', '', 'read32'];
+const PHYS_WRITE = ['', 'write8', 'write16', '', 'write32'];
+
+/**
+ * Declares `name` (and `nameH` for 8 bytes) with the `size` bytes at linear `lin`, as
+ * c.readLinN(lin) returns them (readLin64: low half, high half in nameH). A TLB hit on a
+ * page that is not plain RAM (MMIO, ROM) goes to PhysicalMemory itself, as readLinN would
+ * after its translation.
+ */
+export function readMem(bits: number, size: number, name: string, lin = 'lin'): string {
+  const decl = size === 8 ? `let ${name} = 0, ${name}H = 0;` : `let ${name} = 0;`;
+  const slow = size === 8 ? `${name} = c.readLin64(${lin}); ${name}H = c.hi;` : `${name} = c.${READ[size]}(${lin});`;
+  const phys = size === 8 ? `${name} = PH.read32(pa); ${name}H = PH.read32(pa + 4);` : `${name} = PH.${PHYS_READ[size]}(pa);`;
+  return `${decl} m: { const vp = ${vpn(lin, bits)}, ix = vp & ${MASK}, o = ${lin} & 4095;
+    if (T[ix] === vp && (TM[ix] & c.needR) === c.needR && o <= ${4096 - size}) { const pa = TP[ix] + o;
+      if (pa + ${size - 1} < PS && (KD[pa >>> 12] & ${PAGE_SPECIAL}) === 0) { ${load(size, name)} } else { ${phys} } break m; }
+    ${slow} }`;
+}
+
+/** Writes `size` bytes (`hi`: the high half of 8) at linear `lin`, as c.writeLinN(lin, v) does. */
+export function writeMem(bits: number, size: number, v: string, hi: string, lin = 'lin'): string {
+  const slow = size === 8 ? `c.writeLin64(${lin}, ${v}, ${hi});` : `c.${WRITE[size]}(${lin}, ${v});`;
+  const phys = size === 8 ? `PH.write32(pa, ${v}); PH.write32(pa + 4, ${hi});` : `PH.${PHYS_WRITE[size]}(pa, ${v});`;
+  return `m: { const vp = ${vpn(lin, bits)}, ix = vp & ${MASK}, o = ${lin} & 4095;
+    if (T[ix] === vp && (TM[ix] & c.needW) === c.needW && o <= ${4096 - size}) { const pa = TP[ix] + o;
+      if (pa + ${size - 1} < PS && KD[pa >>> 12] === ${PAGE_RAM}) { ${store(size, v, hi)} WR[pa >>> 12] = 1; } else { ${phys} } break m; }
+    ${slow} }`;
+}
+
+/**
+ * PUSH of the block's natural stack width (8 bytes in 64-bit mode, 4 bytes with a flat
+ * 32-bit stack), as c.push(size, v, hi) does; other stacks call c.push.
+ */
+export function pushMem(bits: number, v: string, hi: string): string {
+  if (bits === 64) {
+    return `m: { const sp = g[20] * 4294967296 + (g[4] >>> 0) - 8, o = sp & 4095;
+    if (o <= 4088 && sp >= ${CANON_LO} && sp < ${CANON_HI}) { const vp = Math.floor(sp / 4096), ix = vp & ${MASK};
+      if (T[ix] === vp && (TM[ix] & c.needW) === c.needW) { const pa = TP[ix] + o;
+        if (pa + 7 < PS && KD[pa >>> 12] === ${PAGE_RAM}) { ${store(8, v, hi)} WR[pa >>> 12] = 1; g[4] = sp | 0; g[20] = Math.floor(sp / 4294967296) | 0; break m; } } }
+    c.push(8, ${v}, ${hi}); }`;
+  }
+  return `m: { if ((c.segChk[${SS}] & ${SC_FLAT | SC_WRITE}) === ${SC_FLAT | SC_WRITE} && (c.segAttr[${SS}] & ${A_DB}) !== 0) {
+      const sp = (g[4] - 4) >>> 0, o = sp & 4095, vp = sp >>> 12, ix = vp & ${MASK};
+      if (o <= 4092 && T[ix] === vp && (TM[ix] & c.needW) === c.needW) { const pa = TP[ix] + o;
+        if (pa + 3 < PS && KD[pa >>> 12] === ${PAGE_RAM}) { ${store(4, v, hi)} WR[pa >>> 12] = 1; g[4] = sp | 0; break m; } } }
+    c.push(4, ${v}); }`;
+}
+
+/** POP of the natural stack width into `name` (and `nameH` in 64-bit mode), as c.pop(size). */
+export function popMem(bits: number, name: string): string {
+  if (bits === 64) {
+    return `let ${name} = 0, ${name}H = 0; m: { const sp = g[20] * 4294967296 + (g[4] >>> 0), o = sp & 4095;
+    if (o <= 4088 && sp >= ${CANON_LO} && sp < ${CANON_HI}) { const vp = Math.floor(sp / 4096), ix = vp & ${MASK};
+      if (T[ix] === vp && (TM[ix] & c.needR) === c.needR) { const pa = TP[ix] + o;
+        if (pa + 7 < PS && (KD[pa >>> 12] & ${PAGE_SPECIAL}) === 0) { ${load(8, name)} const ns = sp + 8; g[4] = ns | 0; g[20] = Math.floor(ns / 4294967296) | 0; break m; } } }
+    ${name} = c.pop(8); ${name}H = c.hi; }`;
+  }
+  return `let ${name} = 0; m: { if ((c.segChk[${SS}] & ${SC_FLAT}) !== 0 && (c.segAttr[${SS}] & ${A_DB}) !== 0) {
+      const sp = g[4] >>> 0, o = sp & 4095, vp = sp >>> 12, ix = vp & ${MASK};
+      if (o <= 4092 && T[ix] === vp && (TM[ix] & c.needR) === c.needR) { const pa = TP[ix] + o;
+        if (pa + 3 < PS && (KD[pa >>> 12] & ${PAGE_SPECIAL}) === 0) { ${load(4, name)} g[4] = (sp + 4) | 0; break m; } } }
+    ${name} = c.pop(4); }`;
+}
+
+/** The canonical check of a 64-bit linear address `x` (an expression), faulting through c.canonical. */
+export function canonical(x: string, seg: number): string {
+  return `((${x}) >= ${CANON_LO} && (${x}) < ${CANON_HI} ? (${x}) : c.canonical(${x}, ${seg}))`;
+}
