@@ -12,6 +12,7 @@ import {
   CS, SS, FS, GP, SS_VEC, UD, A_DB, A_L, A_P, A_S, A_UNUSABLE, CR0_PE, EFER_LMA, VM, IF,
   SEG_NAMES, K_REG, K_MEM, K_IMM, AH,
 } from './regs';
+import { PAGE_RAM, PAGE_SPECIAL } from '../memory/physical';
 import type { PhysicalMemory } from '../memory/physical';
 import type { PortBus } from '../memory/bus';
 import type { EventStream, CpuMode } from '../trace/events';
@@ -50,6 +51,9 @@ export type Activity = 'active' | 'hlt' | 'wait-for-sipi' | 'shutdown';
 export const SC_USABLE = 1, SC_READ = 2, SC_WRITE = 4, SC_DOWN = 8, SC_FLAT = 16;
 
 const TWO32 = 4294967296;
+/** Code pages remembered by refillFetch (a power of two). */
+const FETCH_PAGES = 8;
+const NO_INSNS: (Insn | undefined)[] = [];
 
 export class Cpu {
   // General registers: low halves at [0..15], high halves at [16..31].
@@ -372,37 +376,35 @@ export class Cpu {
     // Integer bit operations keep the low 12 bits of addresses beyond 2^32 too (and are no fmod).
     const pagePa = pa - (pa & 0xfff);
     this.fetchLin = lin - (lin & 0xfff);
-    if (pagePa === this.fetchPa && this.fetchArr !== null) return; // same physical page: same arrays
-    const k = this.fetchRecent;
-    if (pagePa === k.pa0 && k.arr0 !== null) { this.swapRecent(pagePa); return; }
+    const slot = (pa >>> 12) & (FETCH_PAGES - 1);
+    if (this.fetchPagePa[slot] === pagePa) {
+      this.fetchPa = pagePa;
+      this.fetchArr = this.fetchPageArr[slot];
+      this.fetchBlocks = this.fetchPageBlocks[slot];
+      return;
+    }
     const dc = this.host.decodeCache;
     const arr = dc.page(pagePa);
-    // Looked up even with the JIT off, so turning it on (blocks.enabled) takes effect at once.
-    this.rememberFetch();
     this.fetchPa = pagePa;
     this.fetchArr = arr;
+    // Looked up even with the JIT off, so turning it on (blocks.enabled) takes effect at once.
     this.fetchBlocks = arr !== null ? dc.blocks.page(pagePa) : null;
+    if (arr !== null) {
+      this.fetchPagePa[slot] = pagePa;
+      this.fetchPageArr[slot] = arr;
+      this.fetchPageBlocks[slot] = this.fetchBlocks;
+    }
   }
 
   /**
-   * The code page fetched from before the current one, by physical address: code that
-   * goes back and forth between two pages (calls into a library page) finds its arrays
-   * again without the decode cache lookups. The arrays of a physical page never change
-   * identity (the caches only clear their entries), so this is exact.
+   * The arrays of recently fetched code pages, by physical address (direct-mapped): code
+   * that moves between a few pages (calls into a library page, interrupt stubs) finds them
+   * again after the translation without the decode cache lookups. The arrays of a physical
+   * page never change identity (the caches only clear their entries), so this is exact.
    */
-  private readonly fetchRecent = { pa0: -1, arr0: null as (Insn | undefined)[] | null, blocks0: null as BlockPage | null };
-
-  private rememberFetch(): void {
-    const k = this.fetchRecent;
-    k.pa0 = this.fetchPa; k.arr0 = this.fetchArr; k.blocks0 = this.fetchBlocks;
-  }
-
-  private swapRecent(pagePa: number): void {
-    const k = this.fetchRecent;
-    const arr = k.arr0, blocks = k.blocks0;
-    this.rememberFetch();
-    this.fetchPa = pagePa; this.fetchArr = arr; this.fetchBlocks = blocks;
-  }
+  private readonly fetchPagePa = new Float64Array(FETCH_PAGES).fill(-1);
+  private readonly fetchPageArr: (Insn | undefined)[][] = new Array(FETCH_PAGES).fill(NO_INSNS);
+  private readonly fetchPageBlocks: (BlockPage | null)[] = new Array(FETCH_PAGES).fill(null);
 
   private decodeAt(lin: number, off: number): Insn {
     if (this.fetchArr === null) {
@@ -574,6 +576,23 @@ export class Cpu {
       return tlbFill(this, lin, access) + (lin & 0xfff);
     }
     return this.tlbPa[idx] + (lin & 0xfff);
+  }
+
+  /**
+   * For system code that makes several accesses in a row (descriptor and gate reads,
+   * interrupt frames): the physical address of [lin, lin + len) when it lies in one page
+   * of plain RAM (for writes: RAM holding no decoded code), else -1. It translates as the
+   * first of those accesses would (same TLB fill, same fault), so with nothing translated
+   * in between, reading or writing the bytes at the result is exactly what the accesses
+   * one by one would do; on -1 the caller makes them one by one.
+   */
+  spanPa(lin: number, len: number, access: 0 | 1): number {
+    const pa = this.translate(lin, access);
+    if ((lin & 0xfff) + len > 4096) return -1;
+    const phys = this.host.phys;
+    if (pa + len > phys.size) return -1;
+    const kind = phys.kind[pa >>> 12];
+    return (access === 0 ? (kind & PAGE_SPECIAL) === 0 : kind === PAGE_RAM) ? pa : -1;
   }
 
   readLin8(lin: number): number {
@@ -750,7 +769,7 @@ export class Cpu {
   }
 
   setRsp64(v: number): void {
-    this.gpr[4] = v % TWO32 | 0;
+    this.gpr[4] = v | 0; // ToInt32 keeps the low 32 bits (as v % 2^32 | 0, without an fmod)
     this.gpr[20] = Math.floor(v / TWO32) | 0;
   }
 

@@ -25,6 +25,8 @@ const CONTRIBUTORY = new Set([0, 10, 11, 12, 13]);
 /** Exceptions that push an error code (SDM table 6-1). */
 const HAS_ERROR_CODE = new Set([8, 10, 11, 12, 13, 14, 17, 21]);
 const TWO32 = 4294967296;
+/** Bounds of the canonical 48-bit address space (SDM vol. 1, 3.3.7.1). */
+const CANONICAL_LOW = -140737488355328, CANONICAL_HIGH = 140737488355328;
 
 /**
  * Delivers `vector`. A fault while delivering becomes #DF or a triple fault per
@@ -157,7 +159,19 @@ function deliverLong(c: Cpu, vec: number, ec: number | null, retIp: number, soft
   const gateErr = vec * 8 + 2 + ext;
   if (vec * 16 + 15 > c.idtLimit) fault(GP, gateErr);
   const gate = c.idtBase + vec * 16;
-  const lo = readGate(c, gate, 0), hi = readGate(c, gate, 1), hi2 = readGate(c, gate, 2);
+  let lo: number, hi: number, hi2: number;
+  const saved = c.sysAccess;
+  c.sysAccess = true;
+  try {
+    // The gate in one page of RAM (the usual case): one translation, as the first read makes it.
+    const pa = c.spanPa(gate, 12, 0);
+    if (pa >= 0) {
+      const view = c.host.phys.view;
+      lo = view.getInt32(pa, true); hi = view.getInt32(pa + 4, true); hi2 = view.getInt32(pa + 8, true);
+    } else {
+      lo = c.readLin32(gate); hi = c.readLin32(gate + 4); hi2 = c.readLin32(gate + 8);
+    }
+  } finally { c.sysAccess = saved; }
   const type = (hi >>> 8) & 0x1f;
   const gdpl = (hi >>> 13) & 3;
   if (type !== 0xe && type !== 0xf) fault(GP, gateErr);
@@ -178,18 +192,37 @@ function deliverLong(c: Cpu, vec: number, ec: number | null, retIp: number, soft
   const oldRsp = c.reg64(4);
   let rsp = oldRsp;
   if (newCpl < c.cpl || ist) rsp = tssStack64(c, newCpl, ist);
-  rsp = rsp - (rsp % 16 + 16) % 16; // 64-bit delivery aligns RSP to 16 bytes (SDM 6.14.2)
+  rsp -= rsp & 15; // 64-bit delivery aligns RSP to 16 bytes (SDM 6.14.2); & takes the low bits of any integer
   // The frame is written before any state changes, so a fault here leaves the vCPU intact.
   const saveCpl = c.cpl;
   const savedSys = c.sysAccess;
   if (newCpl < 3) c.sysAccess = true; // the new stack is accessed with the handler's privilege
   try {
-    rsp = pushFrame64(c, rsp, oldSs);
-    rsp = pushFrame64(c, rsp, oldRsp);
-    rsp = pushFrame64(c, rsp, flags);
-    rsp = pushFrame64(c, rsp, oldCs);
-    rsp = pushFrame64(c, rsp, retIp);
-    if (ec !== null) rsp = pushFrame64(c, rsp, ec);
+    const words = ec !== null ? 6 : 5;
+    // The whole frame in one page of RAM (the usual case): one translation, made as the
+    // first push makes it (same address, so the same #PF and CR2), then the stores.
+    const top = rsp - 8, bottom = rsp - 8 * words;
+    const onePage = bottom >= CANONICAL_LOW && top < CANONICAL_HIGH && Math.floor(top / 4096) === Math.floor(bottom / 4096);
+    const topPa = onePage ? c.spanPa(top, 8, 1) : -1;
+    if (topPa >= 0) {
+      const pa = topPa - 8 * (words - 1);
+      const phys = c.host.phys;
+      storeFrame64(phys.view, pa + 8 * (words - 1), oldSs);
+      storeFrame64(phys.view, pa + 8 * (words - 2), oldRsp);
+      storeFrame64(phys.view, pa + 8 * (words - 3), flags);
+      storeFrame64(phys.view, pa + 8 * (words - 4), oldCs);
+      storeFrame64(phys.view, pa + 8 * (words - 5), retIp);
+      if (ec !== null) storeFrame64(phys.view, pa, ec);
+      phys.written[pa >>> 12] = 1;
+      rsp -= 8 * words;
+    } else {
+      rsp = pushFrame64(c, rsp, oldSs);
+      rsp = pushFrame64(c, rsp, oldRsp);
+      rsp = pushFrame64(c, rsp, flags);
+      rsp = pushFrame64(c, rsp, oldCs);
+      rsp = pushFrame64(c, rsp, retIp);
+      if (ec !== null) rsp = pushFrame64(c, rsp, ec);
+    }
   } finally {
     c.sysAccess = savedSys;
   }
@@ -204,8 +237,35 @@ function deliverLong(c: Cpu, vec: number, ec: number | null, retIp: number, soft
 /** Writes one quadword of a 64-bit interrupt frame below `sp`; returns the new stack pointer. */
 function pushFrame64(c: Cpu, sp: number, v: number): number {
   const nsp = c.canonical(sp - 8, SS);
-  c.writeLin64(nsp, v % TWO32 | 0, Math.floor(v / TWO32) | 0);
+  c.writeLin64(nsp, v | 0, Math.floor(v / TWO32) | 0);
   return nsp;
+}
+
+function storeFrame64(view: DataView, pa: number, v: number): void {
+  view.setInt32(pa, v | 0, true);
+  view.setInt32(pa + 4, Math.floor(v / TWO32) | 0, true);
+}
+
+/** The quadwords popStack64 popped: low and high halves. */
+const popLo = new Int32Array(3), popHi = new Int32Array(3);
+
+/**
+ * Pops `n` (at most 3) quadwords in 64-bit mode, as n c.pop(8) calls would: one
+ * translation (the first pop's) when they lie in one page of RAM, else pop by pop.
+ */
+function popStack64(c: Cpu, n: number): void {
+  const sp = c.reg64(4), last = sp + 8 * n - 1;
+  if (sp >= CANONICAL_LOW && last < CANONICAL_HIGH && Math.floor(sp / 4096) === Math.floor(last / 4096)) {
+    const pa = c.spanPa(sp, 8 * n, 0);
+    if (pa >= 0) {
+      const view = c.host.phys.view;
+      for (let k = 0; k < n; k++) { popLo[k] = view.getInt32(pa + 8 * k, true); popHi[k] = view.getInt32(pa + 8 * k + 4, true); }
+      c.setRsp64(sp + 8 * n);
+      c.hi = popHi[n - 1];
+      return;
+    }
+  }
+  for (let k = 0; k < n; k++) { popLo[k] = c.pop(8); popHi[k] = c.hi; }
 }
 
 /** IRET/IRETD/IRETQ (SDM vol. 2, IRET; operand size in bytes). */
@@ -223,9 +283,16 @@ export function iret(c: Cpu, size: number): void {
   }
   if (c.mode === 'vm86') c.stopUnsupported('IRET in virtual-8086 mode');
   if (c.flags & NT && !(c.efer & (1 << 10))) c.stopUnsupported('IRET with EFLAGS.NT set (task return)');
-  const ip = c.pop(size); const ipHi = c.hi;
-  const csSel = c.pop(size) & 0xffff;
-  const fl = c.pop(size);
+  const quads = c.mode64 && size === 8;
+  let ip: number, ipHi: number, csSel: number, fl: number;
+  if (quads) {
+    popStack64(c, 3);
+    ip = popLo[0]; ipHi = popHi[0]; csSel = popLo[1] & 0xffff; fl = popLo[2];
+  } else {
+    ip = c.pop(size); ipHi = c.hi;
+    csSel = c.pop(size) & 0xffff;
+    fl = c.pop(size);
+  }
   const rpl = csSel & 3;
   if ((csSel & 0xfffc) === 0) fault(GP, 0);
   const d = readDescriptor(c, csSel);
@@ -242,8 +309,14 @@ export function iret(c: Cpu, size: number): void {
   const toOuter = rpl > c.cpl;
   if (toOuter || c.mode64) {
     // Return to outer privilege, or any IRETQ in 64-bit mode: SS:RSP are popped too.
-    const sp = c.pop(size); const spHi = c.hi;
-    const ssSel = c.pop(size) & 0xffff;
+    let sp: number, spHi: number, ssSel: number;
+    if (quads) {
+      popStack64(c, 2);
+      sp = popLo[0]; spHi = popHi[0]; ssSel = popLo[1] & 0xffff;
+    } else {
+      sp = c.pop(size); spHi = c.hi;
+      ssSel = c.pop(size) & 0xffff;
+    }
     loadCodeSegment(c, csSel, d, rpl);
     if (!(c.mode64 || (d.attr & A_L && c.efer & (1 << 10))) && target > d.limit) fault(GP, 0);
     c.setFlags(fl, mask);

@@ -44,6 +44,12 @@ export function readDescriptor(c: Cpu, sel: number, vec = GP): Descriptor {
   const saved = c.sysAccess;
   c.sysAccess = true;
   try {
+    // Both dwords in one page of RAM (the usual case): one translation, as the first read makes it.
+    const pa = c.spanPa(addr, 8, 0);
+    if (pa >= 0) {
+      const view = c.host.phys.view;
+      return parseDescriptor(view.getInt32(pa, true), view.getInt32(pa + 4, true), addr);
+    }
     const lo = c.readLin32(addr);
     const hi = c.readLin32(addr + 4);
     return parseDescriptor(lo, hi, addr);

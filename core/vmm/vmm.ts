@@ -12,6 +12,10 @@ import { CS, IF } from '../cpu/regs';
 import type { EventStream, StopReason } from '../trace/events';
 import { Capability, EXIT_INDEX, EXIT_REASONS, ExitQualification, ExitReason, Quirk, RunState } from './types';
 import { highestVector } from '../apic/lapic';
+
+/** Exit reason -> index in EXIT_REASONS (a Map: the keys vary at every call site). */
+const EXIT_INDEX_MAP = new Map<string, number>(EXIT_REASONS.map((r, k) => [r, k]));
+const HLT_INDEX = EXIT_INDEX.HLT, PAUSE_INDEX = EXIT_INDEX.PAUSE;
 import type { PhysicalMemory } from '../memory/physical';
 import { flushTlb } from '../cpu/mmu';
 
@@ -61,6 +65,9 @@ export class Vmm implements ApicBus, IoApicSink {
   /** ept-invalidate-no-wait: vCPUs that may still use the old mapping of a remapped page, until their next exit. */
   private readonly staleEpt = new Map<number, { old: Uint8Array; vcpus: Set<number> }>();
   phys: PhysicalMemory | null = null;
+  /** VM_CAP_HALT_EXIT / VM_CAP_PAUSE_EXIT, looked up once (checked at every exit). */
+  private readonly hltExit: boolean;
+  private readonly pauseExit: boolean;
 
   /** The LAPICs, one per vCPU (attach() fills it: they need this Vmm as their bus first). */
   readonly lapics: LocalApic[] = [];
@@ -74,6 +81,8 @@ export class Vmm implements ApicBus, IoApicSink {
     this.lastExit = cpus.map(() => null);
     this.deferredIrr = new Int16Array(cpus.length).fill(-1);
     this.pendingInit = new Uint8Array(cpus.length);
+    this.hltExit = options.capabilities.has('hlt-exit');
+    this.pauseExit = options.capabilities.has('pause-exit');
   }
 
   attach(lapics: readonly LocalApic[]): void {
@@ -85,9 +94,14 @@ export class Vmm implements ApicBus, IoApicSink {
 
   /** Records an exit: counted, remembered, and an event. */
   exit(vcpu: number, reason: ExitReason, qualification: ExitQualification): void {
+    this.exitAt(vcpu, EXIT_INDEX_MAP.get(reason)!, qualification);
+  }
+
+  /** exit() with the reason given by its index in EXIT_REASONS (frequent callers look it up once). */
+  exitAt(vcpu: number, index: number, qualification: ExitQualification): void {
     // HLT and PAUSE leave the guest only with their capability (VM_CAP_HALT_EXIT, VM_CAP_PAUSE_EXIT).
-    if (reason === 'HLT' && !this.hasCapability('hlt-exit')) return;
-    if (reason === 'PAUSE' && !this.hasCapability('pause-exit')) return;
+    if (index === HLT_INDEX && !this.hltExit) return;
+    if (index === PAUSE_INDEX && !this.pauseExit) return;
     if (this.staleEpt.size !== 0) this.exitedForEpt(vcpu);
     const deferred = this.deferredIrr[vcpu];
     if (deferred >= 0) {
@@ -96,7 +110,8 @@ export class Vmm implements ApicBus, IoApicSink {
       l.irr[deferred >>> 5] &= ~(1 << (deferred & 31));
       this.deferredIrr[vcpu] = -1;
     }
-    this.exitCounts[vcpu * EXIT_REASONS.length + EXIT_INDEX[reason]]++;
+    this.exitCounts[vcpu * EXIT_REASONS.length + index]++;
+    const reason = EXIT_REASONS[index];
     // One record per vCPU, rewritten in place: exits are frequent (every LAPIC access).
     const last = this.lastExit[vcpu];
     if (last === null) this.lastExit[vcpu] = { reason, qualification };
@@ -110,7 +125,7 @@ export class Vmm implements ApicBus, IoApicSink {
   }
 
   exitCount(vcpu: number, reason: ExitReason): number {
-    return this.exitCounts[vcpu * EXIT_REASONS.length + EXIT_INDEX[reason]];
+    return this.exitCounts[vcpu * EXIT_REASONS.length + EXIT_INDEX_MAP.get(reason)!];
   }
 
   hasCapability(c: Capability): boolean {

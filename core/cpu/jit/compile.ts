@@ -48,6 +48,11 @@ class Compiler {
   readonly startOff: number;
   /** Some instruction uses the inline memory fast paths (mem.ts): the block declares their locals. */
   mem = false;
+  /**
+   * The current instruction's fault point as an expression (the instret store), for its
+   * slow paths: fast paths neither fault nor reach devices, so they need none (mem.ts).
+   */
+  fp = '';
 
   constructor(readonly insns: Insn[], readonly bits: number, readonly block: Block, readonly page: BlockPage) {
     this.startOff = block.startPa % 4096;
@@ -76,9 +81,23 @@ class Compiler {
     return `{ ${this.e.flushText()} c.rip = rip0 + ${this.offs[j + 1]}; c.instret = base + ${j + 1}; return; }`;
   }
 
-  /** After a memory access or handler: leave if the loop must look (interrupt, stop) or the code changed. */
+  /** Instruction j accesses memory: its fault point goes on the slow paths of the access (see fp). */
+  memPoint(j: number): void {
+    this.fp = this.e.lazyFaultPoint(j);
+  }
+
+  /** Slow-path prologue of a memory access: exact instret, and the check after the instruction armed. */
+  slowPre(): string {
+    if (this.fp === '') throw new Error('JIT: a memory access without its fault point');
+    return `${this.fp}; chk = true;`;
+  }
+
+  /**
+   * After a memory access: leave if the loop must look (interrupt, stop) or the code changed;
+   * only a slow path can have caused either (chk).
+   */
   checkAfter(j: number): void {
-    this.e.emit(`if (c.attention || B.dead) ${this.exitAfter(j)}`);
+    this.e.emit(`if (chk) { chk = false; if (c.attention || B.dead) ${this.exitAfter(j)} }`);
   }
 
   /** Declares `lin`, the linear address of i's memory operand (segmentation/canonical checks included). */
@@ -88,7 +107,7 @@ class Compiler {
       if (i.mSeg >= FS) {
         // FS/GS bases: Cpu.ea64 does it all.
         if (i.mBase === -2) e.emit(`c.rip = rip0 + ${this.offs[j]};`);
-        e.emit(`const lin = c.ea64(${e.k(i)});`);
+        e.emit(`${this.fp}; const lin = c.ea64(${e.k(i)});`);
         return;
       }
       if (i.addrSize === 4) {
@@ -102,7 +121,7 @@ class Compiler {
       }
       if (i.mBase === -2) {
         e.emit(`const t = rip0 + ${this.offs[j] + i.dispLo};`);
-        e.emit(`const lin = t >= ${CANON_LO} && t < ${CANON_HI} ? t : c.canonical(t, ${i.mSeg});`);
+        e.emit(`const lin = t >= ${CANON_LO} && t < ${CANON_HI} ? t : (${this.fp}, c.canonical(t, ${i.mSeg}));`);
         return;
       }
       // As ea64: unsigned low halves and high halves summed, the carry, then the canonical check.
@@ -110,7 +129,7 @@ class Compiler {
       if (i.mBase >= 0) { lo += ` + (g[${i.mBase}] >>> 0)`; hi += ` + g[${i.mBase + 16}]`; }
       if (i.mIndex >= 0) { lo += ` + (g[${i.mIndex}] >>> 0) * ${i.mScale}`; hi += ` + g[${i.mIndex + 16}] * ${i.mScale}`; }
       e.emit(`const lo = ${lo}; const hi = (${hi} + Math.floor(lo / 4294967296)) | 0;`);
-      e.emit(`const lin = hi >> 15 !== hi >> 31 ? c.ea64(${e.k(i)}) : hi * 4294967296 + (lo >>> 0);`);
+      e.emit(`const lin = hi >> 15 !== hi >> 31 ? (${this.fp}, c.ea64(${e.k(i)})) : hi * 4294967296 + (lo >>> 0);`);
       return;
     }
     let a = String(i.dispLo);
@@ -121,7 +140,7 @@ class Compiler {
     // A flat segment (base 0, 4 GiB limit, expand-up, usable for the access): the offset is the address, as segLin.
     const flat = SC_FLAT | (write ? SC_WRITE : 0);
     e.emit(`const ea = ${ea}, ck = c.segChk[${i.mSeg}];`);
-    e.emit(`const lin = (ck & ${flat}) === ${flat} && ea + ${size - 1} <= 4294967295 ? ea : c.segLin(${i.mSeg}, ea, ${size}, ${write});`);
+    e.emit(`const lin = (ck & ${flat}) === ${flat} && ea + ${size - 1} <= 4294967295 ? ea : (${this.fp}, c.segLin(${i.mSeg}, ea, ${size}, ${write}));`);
   }
 
   /** Declares `name` (and `nameH` for 8 bytes) with operand n's value as readOp returns it. */
@@ -137,14 +156,14 @@ class Compiler {
       if (size === 8) e.emit(`const ${name}H = ${i.immHi};`);
     } else {
       this.mem = true;
-      e.emit(readMem(this.bits, size, name));
+      e.emit(readMem(this.bits, size, name, this.slowPre()));
     }
   }
 
   /** Writes a memory operand of `size` bytes at `lin` as writeLin would. */
   store(size: number, v: string, hi: string): void {
     this.mem = true;
-    this.e.emit(writeMem(this.bits, size, v, hi));
+    this.e.emit(writeMem(this.bits, size, v, hi, this.slowPre()));
   }
 
   /** Boolean expression for condition cc: from the pending record, else from the Cpu. */
@@ -188,7 +207,7 @@ class Compiler {
     const writes = op !== CMP && op !== TEST;
     const mem = i.k0 === K_MEM || i.k1 === K_MEM;
     e.emit('{');
-    if (mem) { e.faultPoint(j); this.lin(j, i, size, i.k0 === K_MEM && writes); }
+    if (mem) { this.memPoint(j); this.lin(j, i, size, i.k0 === K_MEM && writes); }
     this.read(i, 1, size, 'b');
     this.read(i, 0, size, 'a');
     const lop = op === ADD ? L_ADD : op === SUB || op === CMP ? L_SUB : L_LOGIC;
@@ -226,7 +245,7 @@ class Compiler {
     if (!(toReg || toMem) || (size !== 1 && size !== 2 && size !== 4 && size !== 8)) return false;
     const mem = i.k0 === K_MEM || i.k1 === K_MEM;
     e.emit('{');
-    if (mem) { e.faultPoint(j); this.lin(j, i, size, toMem); }
+    if (mem) { this.memPoint(j); this.lin(j, i, size, toMem); }
     this.read(i, 1, size, 'v');
     if (toReg) e.emit(Emitter.setReg(i.r0, size, 'v', 'vH'));
     else this.store(size, 'v', size === 8 ? 'vH' : '0');
@@ -240,7 +259,7 @@ class Compiler {
     if (i.k0 !== K_REG || (i.k1 !== K_REG && i.k1 !== K_MEM) || (s1 !== 1 && s1 !== 2 && s1 !== 4)) return false;
     e.emit('{');
     const mem = i.k1 === K_MEM;
-    if (mem) { e.faultPoint(j); this.lin(j, i, s1, false); }
+    if (mem) { this.memPoint(j); this.lin(j, i, s1, false); }
     this.read(i, 1, s1, 'v0');
     if (i.mnem === Mnemonic.Movzx) e.emit(Emitter.setReg(i.r0, s0, 'v0', '0'));
     else {
@@ -260,7 +279,7 @@ class Compiler {
     if (i.addrSize === 8) {
       // As the LEA handler: a sum of unsigned low halves and of high halves, then the carry.
       if (i.mBase === -2) {
-        e.emit(`const a = ${here} + ${i.dispLo}; const lo = a % 4294967296; const hi = Math.floor(a / 4294967296);`);
+        e.emit(`const lo = ${here} + ${i.dispLo}; const hi = Math.floor(lo / 4294967296);`); // (lo | 0) below: its low 32 bits
       } else {
         let lo = `${i.dispLo >>> 0}`, hi = `${i.dispHi}`;
         if (i.mBase >= 0) { lo += ` + (g[${i.mBase}] >>> 0)`; hi += ` + g[${i.mBase + 16}]`; }
@@ -295,7 +314,7 @@ class Compiler {
     e.emit('{');
     if (cf !== null) e.emit(`const cf = ${cf};`);
     const mem = i.k0 === K_MEM;
-    if (mem) { e.faultPoint(j); this.lin(j, i, size, true); }
+    if (mem) { this.memPoint(j); this.lin(j, i, size, true); }
     this.read(i, 0, size, 'a');
     const keep = cf !== null ? 'fcf = cf; ' : '';
     if (size === 8) {
@@ -319,7 +338,7 @@ class Compiler {
     const neg = i.mnem === Mnemonic.Neg;
     const mem = i.k0 === K_MEM;
     e.emit('{');
-    if (mem) { e.faultPoint(j); this.lin(j, i, size, true); }
+    if (mem) { this.memPoint(j); this.lin(j, i, size, true); }
     this.read(i, 0, size, 'a');
     const put = (v: string, hi: string) => { if (mem) this.store(size, v, hi); else e.emit(Emitter.setReg(i.r0, size, v, hi)); };
     if (!neg) {
@@ -367,7 +386,7 @@ class Compiler {
     if (i.nops === 3 && i.k2 !== K_IMM) return false;
     e.emit('{');
     const mem = sk === K_MEM;
-    if (mem) { e.faultPoint(j); this.lin(j, i, 4, false); }
+    if (mem) { this.memPoint(j); this.lin(j, i, 4, false); }
     if (i.nops === 2) { this.read(i, 0, 4, 'a'); this.read(i, 1, 4, 'b'); }
     else { this.read(i, 1, 4, 'a'); e.emit(`const b = ${i.immLo};`); }
     // The low half is exact with Math.imul; the product overflows iff it is not that int32.
@@ -387,16 +406,16 @@ class Compiler {
 
   /** Statement pushing `v` (`hi` its high half for 8 bytes) as c.push(size, v, hi). */
   pushCode(size: number, v: string, hi: string): string {
-    if (!this.natural(size)) return size === 8 ? `c.push(8, ${v}, ${hi});` : `c.push(${size}, ${v});`;
     this.mem = true;
-    return pushMem(this.bits, v, hi);
+    if (!this.natural(size)) return `${this.slowPre()} ${size === 8 ? `c.push(8, ${v}, ${hi});` : `c.push(${size}, ${v});`}`;
+    return pushMem(this.bits, v, hi, this.slowPre());
   }
 
   /** Declares `name` (and `nameH` for 8 bytes) popped as c.pop(size) returns it. */
   popCode(size: number, name: string): string {
-    if (!this.natural(size)) return `const ${name} = c.pop(${size});${size === 8 ? ` const ${name}H = c.hi;` : ''}`;
     this.mem = true;
-    return popMem(this.bits, name);
+    if (!this.natural(size)) return `${this.slowPre()} const ${name} = c.pop(${size});${size === 8 ? ` const ${name}H = c.hi;` : ''}`;
+    return popMem(this.bits, name, this.slowPre());
   }
 
   push(j: number, i: Insn): boolean {
@@ -404,7 +423,7 @@ class Compiler {
     if ((i.k0 !== K_REG && i.k0 !== K_IMM) || (size !== 2 && size !== 4 && size !== 8)) return false;
     e.emit('{');
     this.read(i, 0, size, 'v');
-    e.faultPoint(j);
+    this.memPoint(j);
     e.emit(this.pushCode(size, 'v', size === 8 ? 'vH' : '0'));
     this.checkAfter(j);
     e.emit('}');
@@ -415,7 +434,7 @@ class Compiler {
     const e = this.e, size = i.opSize;
     if (i.k0 !== K_REG || (size !== 2 && size !== 4 && size !== 8)) return false;
     e.emit('{');
-    e.faultPoint(j);
+    this.memPoint(j);
     e.emit(this.popCode(size, 'v'));
     e.emit(Emitter.setReg(i.r0, size, 'v', size === 8 ? 'vH' : '0'));
     this.checkAfter(j);
@@ -429,7 +448,7 @@ class Compiler {
     e.emit('{');
     e.emit(`const v = ${this.cond(i.cc)} ? 1 : 0;`);
     if (i.k0 === K_REG) e.emit(Emitter.setReg(i.r0, 1, 'v'));
-    else { e.faultPoint(j); this.lin(j, i, 1, true); this.store(1, 'v', '0'); this.checkAfter(j); }
+    else { this.memPoint(j); this.lin(j, i, 1, true); this.store(1, 'v', '0'); this.checkAfter(j); }
     e.emit('}');
     return true;
   }
@@ -440,7 +459,7 @@ class Compiler {
     e.emit('{');
     const mem = i.k1 === K_MEM;
     // The source is read (and may fault) whatever the condition.
-    if (mem) { e.faultPoint(j); this.lin(j, i, size, false); }
+    if (mem) { this.memPoint(j); this.lin(j, i, size, false); }
     this.read(i, 1, size, 'v');
     const cond = this.cond(i.cc);
     e.emit(`if (${cond}) { ${Emitter.setReg(i.r0, size, 'v', 'vH')} }${size === 4 ? ` else g[${i.r0 + 16}] = 0;` : ''}`);
@@ -496,10 +515,11 @@ class Compiler {
     if (isRelJmp(i)) { this.jumpTo(j, i, target); return; }
     if (isRelCall(i) && !i.lock) {
       e.flush();
-      e.faultPoint(j);
+      e.faultPoint(j); // the push's slow path and the branch (canonical, CS limit) may fault
+      this.memPoint(j);
       const size = i.opSize;
       e.emit(`{ const ret = rip0 + ${fall};`);
-      if (size === 8) e.emit('const rl = ret % 4294967296 | 0, rh = Math.floor(ret / 4294967296) | 0;');
+      if (size === 8) e.emit('const rl = ret | 0, rh = Math.floor(ret / 4294967296) | 0;');
       e.emit(this.pushCode(size, size === 8 ? 'rl' : 'ret', size === 8 ? 'rh' : '0'));
       e.emit(`c.branch(rip0 + ${target}, ${size}); c.rip = c.nextRip; c.instret = base + ${j + 1}; return ${this.successor(target)}; }`);
       return;
@@ -507,6 +527,7 @@ class Compiler {
     if (i.mnem === Mnemonic.Ret && i.nops === 0 && !i.lock && byCode[i.code] === undefined) {
       e.flush();
       e.faultPoint(j);
+      this.memPoint(j);
       const size = i.opSize;
       e.emit(`{ ${this.popCode(size, 'ip')} const t = ${size === 8 ? 'ipH * 4294967296 + (ip >>> 0)' : 'ip >>> 0'};`);
       e.emit(`c.branch(t, ${size}); c.rip = c.nextRip; c.instret = base + ${j + 1}; return; }`);
@@ -521,8 +542,10 @@ class Compiler {
     const last = endsWithTerminator ? n - 1 : n;
     for (let j = 0; j < last; j++) {
       const i = this.insns[j];
+      this.fp = '';
       if (!this.inline(j, i)) this.callHandler(j, i, false);
     }
+    this.fp = '';
     if (endsWithTerminator) this.terminator(n - 1, this.insns[n - 1]);
     else e.emit(`${e.flushText()} c.rip = rip0 + ${this.offs[n]}; c.instret = base + ${n}; return ${this.successor(this.offs[n])};`);
     const cases = e.catchFlush.map((f, j) => (f ? `case ${j}: ${f} break;` : '')).join(' ');

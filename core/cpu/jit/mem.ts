@@ -10,8 +10,13 @@ import { PAGE_RAM, PAGE_SPECIAL } from '../../memory/physical';
 import { SC_FLAT, SC_WRITE } from '../cpu';
 import { A_DB, SS } from '../regs';
 
-/** Locals the fast paths use, declared at block entry by blocks that have one. */
-export const MEM_LOCALS = 'const T = c.tlbTag, TP = c.tlbPa, TM = c.tlbPerm, PH = c.host.phys, KD = PH.kind, DV = PH.view, U8 = PH.u8, WR = PH.written, PS = PH.size;';
+/**
+ * Locals the fast paths use, declared at block entry by blocks that have one. The access
+ * rights (NR, NW) follow the CPL, which no instruction inside a block changes. `chk` is set
+ * by the slow paths: only they can reach a device or a page of code, so only after them
+ * must the block look at c.attention and B.dead (compile.ts checkAfter).
+ */
+export const MEM_LOCALS = 'const T = c.tlbTag, TP = c.tlbPa, TM = c.tlbPerm, PH = c.host.phys, KD = PH.kind, DV = PH.view, U8 = PH.u8, WR = PH.written, PS = PH.size, NR = c.needR, NW = c.needW; let chk = false;';
 
 const MASK = TLB_SIZE - 1;
 /** Bounds of the canonical 48-bit address space (SDM vol. 1, 3.3.7.1). */
@@ -52,59 +57,67 @@ const PHYS_WRITE = ['', 'write8', 'write16', '', 'write32'];
  * page that is not plain RAM (MMIO, ROM) goes to PhysicalMemory itself, as readLinN would
  * after its translation.
  */
-export function readMem(bits: number, size: number, name: string, lin = 'lin'): string {
+export function readMem(bits: number, size: number, name: string, slowPre: string, lin = 'lin'): string {
   const decl = size === 8 ? `let ${name} = 0, ${name}H = 0;` : `let ${name} = 0;`;
   const slow = size === 8 ? `${name} = c.readLin64(${lin}); ${name}H = c.hi;` : `${name} = c.${READ[size]}(${lin});`;
   const phys = size === 8 ? `${name} = PH.read32(pa); ${name}H = PH.read32(pa + 4);` : `${name} = PH.${PHYS_READ[size]}(pa);`;
   return `${decl} m: { const vp = ${vpn(lin, bits)}, ix = vp & ${MASK}, o = ${lin} & 4095;
-    if (T[ix] === vp && (TM[ix] & c.needR) === c.needR && o <= ${4096 - size}) { const pa = TP[ix] + o;
-      if (pa + ${size - 1} < PS && (KD[pa >>> 12] & ${PAGE_SPECIAL}) === 0) { ${load(size, name)} } else { ${phys} } break m; }
-    ${slow} }`;
+    if (T[ix] === vp && (TM[ix] & NR) === NR && o <= ${4096 - size}) { const pa = TP[ix] + o;
+      if (pa + ${size - 1} < PS && (KD[pa >>> 12] & ${PAGE_SPECIAL}) === 0) { ${load(size, name)} } else { ${slowPre} ${phys} } break m; }
+    ${slowPre} ${slow} }`;
 }
 
 /** Writes `size` bytes (`hi`: the high half of 8) at linear `lin`, as c.writeLinN(lin, v) does. */
-export function writeMem(bits: number, size: number, v: string, hi: string, lin = 'lin'): string {
+export function writeMem(bits: number, size: number, v: string, hi: string, slowPre: string, lin = 'lin'): string {
   const slow = size === 8 ? `c.writeLin64(${lin}, ${v}, ${hi});` : `c.${WRITE[size]}(${lin}, ${v});`;
   const phys = size === 8 ? `PH.write32(pa, ${v}); PH.write32(pa + 4, ${hi});` : `PH.${PHYS_WRITE[size]}(pa, ${v});`;
   return `m: { const vp = ${vpn(lin, bits)}, ix = vp & ${MASK}, o = ${lin} & 4095;
-    if (T[ix] === vp && (TM[ix] & c.needW) === c.needW && o <= ${4096 - size}) { const pa = TP[ix] + o;
-      if (pa + ${size - 1} < PS && KD[pa >>> 12] === ${PAGE_RAM}) { ${store(size, v, hi)} WR[pa >>> 12] = 1; } else { ${phys} } break m; }
-    ${slow} }`;
+    if (T[ix] === vp && (TM[ix] & NW) === NW && o <= ${4096 - size}) { const pa = TP[ix] + o;
+      if (pa + ${size - 1} < PS && KD[pa >>> 12] === ${PAGE_RAM}) { ${store(size, v, hi)} WR[pa >>> 12] = 1; } else { ${slowPre} ${phys} } break m; }
+    ${slowPre} ${slow} }`;
 }
 
 /**
  * PUSH of the block's natural stack width (8 bytes in 64-bit mode, 4 bytes with a flat
- * 32-bit stack), as c.push(size, v, hi) does; other stacks call c.push.
+ * 32-bit stack), as c.push(size, v, hi) does; other stacks call c.push. In 64-bit mode a
+ * stack below 4 GiB (RSP[63:32] = 0) takes integer arithmetic, any other canonical one
+ * the same steps on doubles.
  */
-export function pushMem(bits: number, v: string, hi: string): string {
+export function pushMem(bits: number, v: string, hi: string, slowPre: string): string {
   if (bits === 64) {
-    return `m: { const sp = g[20] * 4294967296 + (g[4] >>> 0) - 8, o = sp & 4095;
-    if (o <= 4088 && sp >= ${CANON_LO} && sp < ${CANON_HI}) { const vp = Math.floor(sp / 4096), ix = vp & ${MASK};
-      if (T[ix] === vp && (TM[ix] & c.needW) === c.needW) { const pa = TP[ix] + o;
-        if (pa + 7 < PS && KD[pa >>> 12] === ${PAGE_RAM}) { ${store(8, v, hi)} WR[pa >>> 12] = 1; g[4] = sp | 0; g[20] = Math.floor(sp / 4294967296) | 0; break m; } } }
-    c.push(8, ${v}, ${hi}); }`;
+    const at = (sp: string, vp: string, rspHi: string) => `{ const o = ${sp} & 4095, ix = ${vp} & ${MASK};
+      if (o <= 4088 && T[ix] === ${vp} && (TM[ix] & NW) === NW) { const pa = TP[ix] + o;
+        if (pa + 7 < PS && KD[pa >>> 12] === ${PAGE_RAM}) { ${store(8, v, hi)} WR[pa >>> 12] = 1; g[4] = ${sp} | 0; ${rspHi} break m; } } }`;
+    return `m: { const h = g[20], l = g[4] >>> 0;
+    if (h === 0 && l >= 8) { const sp = l - 8, vp = sp >>> 12; ${at('sp', 'vp', '')} }
+    else { const sp = h * 4294967296 + l - 8;
+      if (sp >= ${CANON_LO} && sp < ${CANON_HI}) { const vp = Math.floor(sp / 4096); ${at('sp', 'vp', 'g[20] = Math.floor(sp / 4294967296) | 0;')} } }
+    ${slowPre} c.push(8, ${v}, ${hi}); }`;
   }
   return `m: { if ((c.segChk[${SS}] & ${SC_FLAT | SC_WRITE}) === ${SC_FLAT | SC_WRITE} && (c.segAttr[${SS}] & ${A_DB}) !== 0) {
       const sp = (g[4] - 4) >>> 0, o = sp & 4095, vp = sp >>> 12, ix = vp & ${MASK};
-      if (o <= 4092 && T[ix] === vp && (TM[ix] & c.needW) === c.needW) { const pa = TP[ix] + o;
+      if (o <= 4092 && T[ix] === vp && (TM[ix] & NW) === NW) { const pa = TP[ix] + o;
         if (pa + 3 < PS && KD[pa >>> 12] === ${PAGE_RAM}) { ${store(4, v, hi)} WR[pa >>> 12] = 1; g[4] = sp | 0; break m; } } }
-    c.push(4, ${v}); }`;
+    ${slowPre} c.push(4, ${v}); }`;
 }
 
 /** POP of the natural stack width into `name` (and `nameH` in 64-bit mode), as c.pop(size). */
-export function popMem(bits: number, name: string): string {
+export function popMem(bits: number, name: string, slowPre: string): string {
   if (bits === 64) {
-    return `let ${name} = 0, ${name}H = 0; m: { const sp = g[20] * 4294967296 + (g[4] >>> 0), o = sp & 4095;
-    if (o <= 4088 && sp >= ${CANON_LO} && sp < ${CANON_HI}) { const vp = Math.floor(sp / 4096), ix = vp & ${MASK};
-      if (T[ix] === vp && (TM[ix] & c.needR) === c.needR) { const pa = TP[ix] + o;
-        if (pa + 7 < PS && (KD[pa >>> 12] & ${PAGE_SPECIAL}) === 0) { ${load(8, name)} const ns = sp + 8; g[4] = ns | 0; g[20] = Math.floor(ns / 4294967296) | 0; break m; } } }
-    ${name} = c.pop(8); ${name}H = c.hi; }`;
+    const at = (sp: string, vp: string, rsp: string) => `{ const o = ${sp} & 4095, ix = ${vp} & ${MASK};
+      if (o <= 4088 && T[ix] === ${vp} && (TM[ix] & NR) === NR) { const pa = TP[ix] + o;
+        if (pa + 7 < PS && (KD[pa >>> 12] & ${PAGE_SPECIAL}) === 0) { ${load(8, name)} ${rsp} break m; } } }`;
+    return `let ${name} = 0, ${name}H = 0; m: { const h = g[20], l = g[4] >>> 0;
+    if (h === 0 && l <= 4294967287) { const vp = l >>> 12; ${at('l', 'vp', 'g[4] = (l + 8) | 0;')} }
+    else { const sp = h * 4294967296 + l;
+      if (sp >= ${CANON_LO} && sp < ${CANON_HI}) { const vp = Math.floor(sp / 4096); ${at('sp', 'vp', 'const ns = sp + 8; g[4] = ns | 0; g[20] = Math.floor(ns / 4294967296) | 0;')} } }
+    ${slowPre} ${name} = c.pop(8); ${name}H = c.hi; }`;
   }
   return `let ${name} = 0; m: { if ((c.segChk[${SS}] & ${SC_FLAT}) !== 0 && (c.segAttr[${SS}] & ${A_DB}) !== 0) {
       const sp = g[4] >>> 0, o = sp & 4095, vp = sp >>> 12, ix = vp & ${MASK};
-      if (o <= 4092 && T[ix] === vp && (TM[ix] & c.needR) === c.needR) { const pa = TP[ix] + o;
+      if (o <= 4092 && T[ix] === vp && (TM[ix] & NR) === NR) { const pa = TP[ix] + o;
         if (pa + 3 < PS && (KD[pa >>> 12] & ${PAGE_SPECIAL}) === 0) { ${load(4, name)} g[4] = (sp + 4) | 0; break m; } } }
-    ${name} = c.pop(4); }`;
+    ${slowPre} ${name} = c.pop(4); }`;
 }
 
 /** The canonical check of a 64-bit linear address `x` (an expression), faulting through c.canonical. */

@@ -66,7 +66,7 @@ onCode([Code.Call_m1616, Code.Call_m1632, Code.Call_m1664], (c, i) => {
 });
 
 function pushIp(c: Cpu, size: number, ip: number): void {
-  if (size === 8) c.push(8, ip % TWO32 | 0, Math.floor(ip / TWO32) | 0);
+  if (size === 8) c.push(8, ip | 0, Math.floor(ip / TWO32) | 0);
   else c.push(size, ip);
 }
 
