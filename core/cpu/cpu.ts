@@ -18,6 +18,7 @@ import type { PortBus } from '../memory/bus';
 import type { EventStream, CpuMode } from '../trace/events';
 import type { DecodeCache } from './decode-cache';
 import type { BlockPage } from './jit/cache';
+import type { Block } from './jit/block';
 import type { CpuModel } from './cpuid';
 import type { ExitReason, ExitQualification } from '../vmm/types';
 import { defaultCpuModel } from './cpuid';
@@ -316,6 +317,33 @@ export class Cpu {
     }
     if (this.leader && ++page.heat[off] >= page.threshold) this.host.decodeCache.blocks.build(page, this.fetchPa, off, this.bits, this.fetchArr!);
     return false;
+  }
+
+  /**
+   * For a compiled block that leaves its page (a branch, call or return elsewhere): the
+   * block runBlock would find at RIP, so that runBlock's chain runs it without a trip
+   * through the loop. runBlock's lookup exactly, except that it gives up (undefined: the
+   * loop does the lookup) where that lookup could fault or walk the page tables: a CS limit
+   * violation, or a code page whose translation is not in the TLB.
+   */
+  nextBlock(): Block | undefined {
+    const rip = this.rip;
+    let lin: number;
+    if (this.mode64) lin = rip;
+    else {
+      if (rip > this.segLimit[CS]) return undefined;
+      lin = (this.segBase[CS] + rip) >>> 0;
+    }
+    let off = lin - this.fetchLin;
+    if (!(off >= 0 && off < 4096)) {
+      // A TLB hit for execution: refillFetch's translation cannot fault (sysAccess is off in blocks).
+      const vpn = Math.floor(lin / 4096), idx = vpn & (TLB_SIZE - 1);
+      if (this.tlbTag[idx] !== vpn || (this.tlbPerm[idx] & this.needX) !== this.needX || this.sysAccess) return undefined;
+      this.refillFetch(lin);
+      off = lin & 0xfff;
+    }
+    const page = this.fetchBlocks;
+    return page === null ? undefined : page.blocks[off];
   }
 
   /** Pending interrupts and state at an instruction boundary. Returns true to leave the loop. */

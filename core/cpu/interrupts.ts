@@ -54,7 +54,7 @@ export function deliverEvent(c: Cpu, vector: number, errorCode: number | null, k
     }
     c.delivering = vec;
     try {
-      deliverOnce(c, vec, HAS_ERROR_CODE.has(vec) && k === EventKind.Exception ? (ec ?? 0) : null, k);
+      deliverOnce(c, vec, k === EventKind.Exception && HAS_ERROR_CODE.has(vec) ? (ec ?? 0) : null, k);
       c.delivering = -1;
       if (vec === 2) c.nmiBlocked = true;
       return;

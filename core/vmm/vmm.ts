@@ -68,6 +68,8 @@ export class Vmm implements ApicBus, IoApicSink {
   /** VM_CAP_HALT_EXIT / VM_CAP_PAUSE_EXIT, looked up once (checked at every exit). */
   private readonly hltExit: boolean;
   private readonly pauseExit: boolean;
+  /** The deferred-irr-ack quirk, looked up once (checked at every injection). */
+  private readonly deferredIrrAck: boolean;
 
   /** The LAPICs, one per vCPU (attach() fills it: they need this Vmm as their bus first). */
   readonly lapics: LocalApic[] = [];
@@ -83,6 +85,7 @@ export class Vmm implements ApicBus, IoApicSink {
     this.pendingInit = new Uint8Array(cpus.length);
     this.hltExit = options.capabilities.has('hlt-exit');
     this.pauseExit = options.capabilities.has('pause-exit');
+    this.deferredIrrAck = options.quirks.has('deferred-irr-ack');
   }
 
   attach(lapics: readonly LocalApic[]): void {
@@ -194,7 +197,7 @@ export class Vmm implements ApicBus, IoApicSink {
    * deferred-irr-ack the vector also stays in IRR until the vCPU's next exit.
    */
   injected(vcpu: number, vector: number): void {
-    if (!this.hasQuirk('deferred-irr-ack')) return;
+    if (!this.deferredIrrAck) return;
     const l = this.lapics[vcpu];
     l.irr[vector >>> 5] |= 1 << (vector & 31);
     this.deferredIrr[vcpu] = vector;

@@ -14,14 +14,14 @@
 import { Mnemonic } from 'iced-x86';
 import type { Insn } from '../insn';
 import { byCode } from '../decode';
-import { K_IMM, K_MEM, K_REG, CF, OF, SF, ZF, FS } from '../regs';
+import { K_IMM, K_MEM, K_REG, CF, OF, SF, ZF, CS, FS, ARITH_FLAGS } from '../regs';
 import { SC_FLAT, SC_WRITE } from '../cpu';
-import { L_ADD, L_DEC, L_INC, L_LOGIC, L_SUB, PARITY } from '../flags';
+import { L_ADD, L_DEC, L_INC, L_LOGIC, L_NONE, L_SUB, PARITY } from '../flags';
 import { Emitter, P_EAGER } from './emit';
 import { Block, BlockFn, JCC, isRelCall, isRelJmp } from './block';
 import type { BlockPage } from './cache';
 import { fastCond } from './fast';
-import { MEM_LOCALS, popMem, pushMem, readMem, writeMem } from './mem';
+import { MEM_LOCALS, popMem, popRun, pushMem, pushRun, readMem, writeMem } from './mem';
 
 const ADD = 0, OR = 1, AND = 4, SUB = 5, XOR = 6, CMP = 7, TEST = 8;
 const ALU = new Map<number, number>([[Mnemonic.Add, ADD], [Mnemonic.Or, OR], [Mnemonic.And, AND],
@@ -73,7 +73,7 @@ class Compiler {
    */
   successor(delta: number): string {
     const off = this.startOff + delta;
-    return off >= 0 && off < 4096 ? `P.blocks[${off}]` : 'undefined';
+    return off >= 0 && off < 4096 ? `P.blocks[${off}]` : 'c.nextBlock()';
   }
 
   /** Leaves the block after instruction j (flushing the pending flags). */
@@ -362,6 +362,7 @@ class Compiler {
   /** SHL/SAR/SHR r32, imm8: all six flags as the shift handler sets them (AF cleared), kept pending. */
   shift(i: Insn): boolean {
     const e = this.e;
+    if (i.k0 === K_REG && i.k1 === K_REG && i.opSize === 4) return this.shiftCl(i);
     if (i.k0 !== K_REG || i.k1 !== K_IMM || i.opSize !== 4) return false;
     const n = i.immLo & 31, r0 = i.r0;
     e.emit('{');
@@ -374,6 +375,24 @@ class Compiler {
     e.emit('fr = r; fcf = cf; fof = of;');
     e.setPend({ op: P_EAGER, size: 4, eager: `${e.k(PARITY)}[fr & 255] | (fr === 0 ? ${ZF} : 0) | (fr < 0 ? ${SF} : 0) | fcf | (fof << 11)` });
     e.emit('}');
+    return true;
+  }
+
+  /**
+   * SHL/SAR/SHR r32, CL as the shift handler: a masked count of 0 leaves the flags alone
+   * (so the pending record is stored first), otherwise all six are set (AF cleared).
+   */
+  shiftCl(i: Insn): boolean {
+    const e = this.e, r0 = i.r0;
+    e.flush();
+    e.emit(`{ const n = g[1] & 31, a = g[${r0}];`);
+    e.emit(`if (n === 0) { ${Emitter.setReg(r0, 4, 'a')} } else {`);
+    if (i.mnem === Mnemonic.Shr) e.emit('const r = (a >>> n) | 0, cf = (a >>> (n - 1)) & 1, of = (a >>> 31) & 1;');
+    else if (i.mnem === Mnemonic.Sar) e.emit('const r = a >> n, cf = (a >> (n - 1)) & 1, of = 0;');
+    else e.emit('const r = a << n, cf = (a >>> (32 - n)) & 1, of = ((a >>> 31) ^ (a >>> 30)) & 1;');
+    e.emit(Emitter.setReg(r0, 4, 'r'));
+    e.emit(`c.flags = (c.flags & ${~ARITH_FLAGS}) | ${e.k(PARITY)}[r & 255] | (r === 0 ? ${ZF} : 0) | (r < 0 ? ${SF} : 0) | cf | (of << 11); c.lop = ${L_NONE};`);
+    e.emit('} }');
     return true;
   }
 
@@ -442,6 +461,48 @@ class Compiler {
     return true;
   }
 
+  /** Whether i is a PUSH (register but RSP, or immediate) or POP (register but RSP) of the natural stack width: 1 push, 2 pop, 0 neither. */
+  stackOp(i: Insn): number {
+    if (i.lock || byCode[i.code] !== undefined || !this.natural(i.opSize)) return 0;
+    if (i.mnem === Mnemonic.Push && ((i.k0 === K_REG && i.r0 !== 4) || i.k0 === K_IMM)) return 1;
+    if (i.mnem === Mnemonic.Pop && i.k0 === K_REG && i.r0 !== 4) return 2;
+    return 0;
+  }
+
+  /** Length of the run of PUSHes or of POPs starting at instruction j (before `last`). */
+  stackRun(j: number, last: number): number {
+    const kind = this.stackOp(this.insns[j]);
+    if (kind === 0) return 0;
+    let k = j + 1;
+    while (k < last && this.stackOp(this.insns[k]) === kind) k++;
+    return k - j;
+  }
+
+  /** A run of n PUSHes or POPs from instruction j: one access when it can (mem.ts pushRun/popRun), else one by one. */
+  emitStackRun(j: number, n: number): void {
+    const e = this.e, size = this.insns[j].opSize;
+    this.mem = true;
+    e.emit('{ let done = false;');
+    if (this.insns[j].mnem === Mnemonic.Push) {
+      const values: [string, string][] = [];
+      for (let k = 0; k < n; k++) {
+        const i = this.insns[j + k];
+        if (i.k0 === K_REG) values.push([Emitter.reg(i.r0, size), size === 8 ? `g[${i.r0 + 16}]` : '0']);
+        else values.push([String(i.immLo), String(i.immHi)]);
+      }
+      e.emit(pushRun(this.bits, values));
+    } else {
+      e.emit(popRun(this.bits, n, (k, lo, hi) => Emitter.setReg(this.insns[j + k].r0, size, lo, hi)));
+    }
+    e.emit('if (!done) {');
+    for (let k = 0; k < n; k++) {
+      const i = this.insns[j + k];
+      this.fp = '';
+      if (!(i.mnem === Mnemonic.Push ? this.push(j + k, i) : this.pop(j + k, i))) throw new Error('JIT: a stack run instruction the compiler does not inline');
+    }
+    e.emit('} }');
+  }
+
   setcc(j: number, i: Insn): boolean {
     const e = this.e;
     if (i.k0 !== K_REG && i.k0 !== K_MEM) return false;
@@ -482,6 +543,21 @@ class Compiler {
     else e.emit(`if (c.attention || B.dead || c.nextRip !== ${next}) { c.rip = c.nextRip; c.instret = base + ${j + 1}; return; }`);
   }
 
+  /**
+   * Statements doing c.branch(target, size) then c.rip = c.nextRip, with the common cases
+   * inline: in 64-bit mode the canonical check, in 32-bit code the CS limit check (both
+   * fault through c.branch itself). The caller has set the fault point.
+   */
+  branchCode(target: string, size: number): string {
+    if (this.bits === 64 && size !== 2) {
+      return `{ const bt = ${target}; c.rip = c.nextRip = bt >= ${CANON_LO} && bt < ${CANON_HI} ? bt : c.canonical(bt, ${CS}); }`;
+    }
+    if (this.bits === 32 && size === 4) {
+      return `{ const bt = (${target}) >>> 0; if (bt > c.segLimit[${CS}]) c.branch(bt, 4); c.rip = c.nextRip = bt; }`;
+    }
+    return `c.branch(${target}, ${size}); c.rip = c.nextRip;`;
+  }
+
   /** Continues at rip0 + target after instruction j (the last): loops in place when it is the block start. */
   jumpTo(j: number, i: Insn, target: number): void {
     const e = this.e, n = this.n;
@@ -495,7 +571,7 @@ class Compiler {
     }
     e.emit(e.flushText());
     e.faultPoint(j);
-    e.emit(`c.branch(rip0 + ${target}, ${i.opSize}); c.rip = c.nextRip; c.instret = base + ${n}; return ${this.successor(target)};`);
+    e.emit(`${this.branchCode(`rip0 + ${target}`, i.opSize)} c.instret = base + ${n}; return ${this.successor(target)};`);
   }
 
   terminator(j: number, i: Insn): void {
@@ -521,7 +597,16 @@ class Compiler {
       e.emit(`{ const ret = rip0 + ${fall};`);
       if (size === 8) e.emit('const rl = ret | 0, rh = Math.floor(ret / 4294967296) | 0;');
       e.emit(this.pushCode(size, size === 8 ? 'rl' : 'ret', size === 8 ? 'rh' : '0'));
-      e.emit(`c.branch(rip0 + ${target}, ${size}); c.rip = c.nextRip; c.instret = base + ${j + 1}; return ${this.successor(target)}; }`);
+      e.emit(`${this.branchCode(`rip0 + ${target}`, size)} c.instret = base + ${j + 1}; return ${this.successor(target)}; }`);
+      return;
+    }
+    if (i.mnem === Mnemonic.Jmp && i.k0 === K_REG && !i.lock && byCode[i.code] === undefined && (i.opSize === 8 || i.opSize === 4)) {
+      // Near indirect JMP through a register, as its handler: the target, then c.branch.
+      e.flush();
+      e.faultPoint(j);
+      const r = i.r0;
+      const t = i.opSize === 8 ? `g[${r + 16}] * 4294967296 + (g[${r}] >>> 0)` : `(g[${r}] >>> 0)`;
+      e.emit(`${this.branchCode(t, i.opSize)} c.instret = base + ${j + 1}; return c.nextBlock();`);
       return;
     }
     if (i.mnem === Mnemonic.Ret && i.nops === 0 && !i.lock && byCode[i.code] === undefined) {
@@ -530,7 +615,7 @@ class Compiler {
       this.memPoint(j);
       const size = i.opSize;
       e.emit(`{ ${this.popCode(size, 'ip')} const t = ${size === 8 ? 'ipH * 4294967296 + (ip >>> 0)' : 'ip >>> 0'};`);
-      e.emit(`c.branch(t, ${size}); c.rip = c.nextRip; c.instret = base + ${j + 1}; return; }`);
+      e.emit(`${this.branchCode('t', size)} c.instret = base + ${j + 1}; return c.nextBlock(); }`);
       return;
     }
     this.callHandler(j, i, true);
@@ -543,6 +628,8 @@ class Compiler {
     for (let j = 0; j < last; j++) {
       const i = this.insns[j];
       this.fp = '';
+      const run = this.stackRun(j, last);
+      if (run > 1) { this.emitStackRun(j, run); j += run - 1; continue; }
       if (!this.inline(j, i)) this.callHandler(j, i, false);
     }
     this.fp = '';

@@ -124,3 +124,44 @@ export function popMem(bits: number, name: string, slowPre: string): string {
 export function canonical(x: string, seg: number): string {
   return `((${x}) >= ${CANON_LO} && (${x}) < ${CANON_HI} ? (${x}) : c.canonical(${x}, ${seg}))`;
 }
+
+/**
+ * A run of PUSHes of the natural stack width (registers other than RSP, immediates), as
+ * one access: when every slot lies in one page of plain RAM that the TLB maps writable,
+ * the values are stored and RSP moves once, and `done` is set; otherwise nothing happens
+ * and the caller runs the pushes one by one. Nothing between the pushes reads memory or
+ * RSP, and no store can fault or reach a device, so both ways end in the same state.
+ * `values`: [low, high] expressions of each push in order.
+ */
+export function pushRun(bits: number, values: [string, string][]): string {
+  const n = values.length;
+  if (bits === 64) {
+    // Push k stores at RSP - 8(k + 1), that is at the bottom + 8(n - 1 - k).
+    const stores = values.map(([lo, hi], k) => `DV.setInt32(pa + ${8 * (n - 1 - k)}, ${lo}, true); DV.setInt32(pa + ${8 * (n - 1 - k) + 4}, ${hi}, true);`).join(' ');
+    return `if (g[20] === 0) { const l = g[4] >>> 0;
+      if (l >= ${8 * n}) { const sp = l - ${8 * n}, vp = sp >>> 12, ix = vp & ${MASK};
+        if (((l - 1) >>> 12) === vp && T[ix] === vp && (TM[ix] & NW) === NW) { const pa = TP[ix] + (sp & 4095);
+          if (pa + ${8 * n - 1} < PS && KD[pa >>> 12] === ${PAGE_RAM}) { ${stores} WR[pa >>> 12] = 1; g[4] = sp | 0; done = true; } } } }`;
+  }
+  const stores = values.map(([lo], k) => `DV.setInt32(pa + ${4 * (n - 1 - k)}, ${lo}, true);`).join(' ');
+  return `if ((c.segChk[${SS}] & ${SC_FLAT | SC_WRITE}) === ${SC_FLAT | SC_WRITE} && (c.segAttr[${SS}] & ${A_DB}) !== 0) { const l = g[4] >>> 0;
+      if (l >= ${4 * n}) { const sp = l - ${4 * n}, vp = sp >>> 12, ix = vp & ${MASK};
+        if (((l - 1) >>> 12) === vp && T[ix] === vp && (TM[ix] & NW) === NW) { const pa = TP[ix] + (sp & 4095);
+          if (pa + ${4 * n - 1} < PS && KD[pa >>> 12] === ${PAGE_RAM}) { ${stores} WR[pa >>> 12] = 1; g[4] = sp | 0; done = true; } } } }`;
+}
+
+/**
+ * A run of POPs of the natural stack width into registers other than RSP, as pushRun:
+ * `assign(k, lo, hi)` is the statement writing pop k's destination.
+ */
+export function popRun(bits: number, n: number, assign: (k: number, lo: string, hi: string) => string): string {
+  const w = bits === 64 ? 8 : 4;
+  const loads = Array.from({ length: n }, (_, k) => bits === 64
+    ? `{ const lo = DV.getInt32(pa + ${8 * k}, true), hi = DV.getInt32(pa + ${8 * k + 4}, true); ${assign(k, 'lo', 'hi')} }`
+    : `{ const lo = DV.getInt32(pa + ${4 * k}, true); ${assign(k, 'lo', '0')} }`).join(' ');
+  const stack = bits === 64 ? 'g[20] === 0' : `(c.segChk[${SS}] & ${SC_FLAT}) !== 0 && (c.segAttr[${SS}] & ${A_DB}) !== 0`;
+  return `if (${stack}) { const l = g[4] >>> 0;
+      if (l < ${4294967296 - w * n}) { const vp = l >>> 12, ix = vp & ${MASK};
+        if (((l + ${w * n - 1}) >>> 12) === vp && T[ix] === vp && (TM[ix] & NR) === NR) { const pa = TP[ix] + (l & 4095);
+          if (pa + ${w * n - 1} < PS && (KD[pa >>> 12] & ${PAGE_SPECIAL}) === 0) { ${loads} g[4] = (l + ${w * n}) | 0; done = true; } } } }`;
+}
