@@ -315,7 +315,7 @@ export class Cpu {
       }
       return true;
     }
-    if (this.leader && ++page.heat[off] >= page.threshold) this.host.decodeCache.blocks.build(page, this.fetchPa, off, this.bits, this.fetchArr!);
+    if (this.leader && ++page.heat[off] >= page.threshold) this.host.decodeCache.blocks.build(page, this.fetchPa, off, this.bits, this.fetchArr!, this, lin);
     return false;
   }
 
@@ -344,6 +344,28 @@ export class Cpu {
     }
     const page = this.fetchBlocks;
     return page === null ? undefined : page.blocks[off];
+  }
+
+  /**
+   * A trace (jit/cache.ts) goes on into another code page at linear `lin`, compiled from
+   * the physical page `pagePa`: true when the TLB maps lin's page executable to that page
+   * now, and then the code page is lin's, exactly as runBlock's refill would leave it at
+   * this block boundary; false when the loop must look (a TLB miss to walk, another page).
+   */
+  codePage(lin: number, pagePa: number): boolean {
+    const vpn = Math.floor(lin / 4096), idx = vpn & (TLB_SIZE - 1);
+    if (this.tlbTag[idx] !== vpn || (this.tlbPerm[idx] & this.needX) !== this.needX || this.tlbPa[idx] !== pagePa || this.sysAccess) return false;
+    // refillFetch(lin) with the translation just made.
+    this.fetchLin = lin - (lin & 0xfff);
+    if (pagePa !== this.fetchPa || this.fetchArr === null) this.enterCodePage(pagePa);
+    return true;
+  }
+
+  /** For the trace builder: the physical page the TLB maps the linear code page to (executable), or -1; no walk. */
+  codePagePa(linPage: number): number {
+    const vpn = Math.floor(linPage / 4096), idx = vpn & (TLB_SIZE - 1);
+    if (this.tlbTag[idx] !== vpn || (this.tlbPerm[idx] & this.needX) !== this.needX) return -1;
+    return this.tlbPa[idx];
   }
 
   /** Pending interrupts and state at an instruction boundary. Returns true to leave the loop. */
@@ -402,9 +424,13 @@ export class Cpu {
   private refillFetch(lin: number): void {
     const pa = this.translate(lin, 2);
     // Integer bit operations keep the low 12 bits of addresses beyond 2^32 too (and are no fmod).
-    const pagePa = pa - (pa & 0xfff);
     this.fetchLin = lin - (lin & 0xfff);
-    const slot = (pa >>> 12) & (FETCH_PAGES - 1);
+    this.enterCodePage(pa - (pa & 0xfff));
+  }
+
+  /** The code page is now the physical page pagePa: its decoded instructions and blocks. */
+  private enterCodePage(pagePa: number): void {
+    const slot = (pagePa >>> 12) & (FETCH_PAGES - 1);
     if (this.fetchPagePa[slot] === pagePa) {
       this.fetchPa = pagePa;
       this.fetchArr = this.fetchPageArr[slot];

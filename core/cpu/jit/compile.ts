@@ -18,7 +18,8 @@ import { K_IMM, K_MEM, K_REG, CF, OF, SF, ZF, CS, FS, ARITH_FLAGS } from '../reg
 import { SC_FLAT, SC_WRITE } from '../cpu';
 import { L_ADD, L_DEC, L_INC, L_LOGIC, L_NONE, L_SUB, PARITY } from '../flags';
 import { Emitter, P_EAGER } from './emit';
-import { Block, BlockFn, JCC, isRelCall, isRelJmp } from './block';
+import { Block, BlockFn, JCC, isRelCall, isRelJmp, LINK_CALL, LINK_JMP, LINK_NEXT, LINK_RET, LINK_TAKEN } from './block';
+import type { TraceLink, TraceStep } from './block';
 import type { BlockPage } from './cache';
 import { fastCond } from './fast';
 import { MEM_LOCALS, popMem, popRun, pushMem, pushRun, readMem, writeMem } from './mem';
@@ -42,8 +43,13 @@ const CANON_LO = -140737488355328, CANON_HI = 140737488355328;
 /** One block being compiled. */
 class Compiler {
   readonly e: Emitter;
-  /** Offset of each instruction from the block start, and of the end (index n). */
+  /**
+   * Linear offset of each instruction from the block start, and (index n) of the one after
+   * the last. Contiguous for plain blocks; a trace's jumps make gaps.
+   */
   readonly offs: number[] = [];
+  /** Index of the code page each instruction is in (0: the block's page); all 0 for plain blocks. */
+  readonly pageOf: number[] = [];
 
   readonly startOff: number;
   /** Some instruction uses the inline memory fast paths (mem.ts): the block declares their locals. */
@@ -54,12 +60,25 @@ class Compiler {
    */
   fp = '';
 
-  constructor(readonly insns: Insn[], readonly bits: number, readonly block: Block, readonly page: BlockPage) {
+  constructor(readonly insns: Insn[], readonly bits: number, readonly block: Block, readonly page: BlockPage, readonly steps: TraceStep[] | null) {
     this.startOff = block.startPa % 4096;
     this.e = new Emitter();
     let o = 0;
-    for (const i of insns) { this.offs.push(o); o += i.len; }
-    this.offs.push(o);
+    insns.forEach((i, j) => {
+      if (steps !== null) o = steps[j].off;
+      this.offs.push(o);
+      this.pageOf.push(steps !== null ? steps[j].page : 0);
+      o += i.len;
+    });
+    // A trace may end right after following a transfer (the next code would not decode in
+    // its page): it goes on at the transfer's target.
+    const lastLink = steps !== null && insns.length > 0 ? steps[insns.length - 1].link : null;
+    this.offs.push(lastLink !== null ? lastLink.target : o);
+  }
+
+  /** Linear offset of the instruction after j in the byte stream (where it falls through to). */
+  next(j: number): number {
+    return this.offs[j] + this.insns[j].len;
   }
 
   get n(): number { return this.insns.length; }
@@ -71,14 +90,15 @@ class Compiler {
    * fall-through to a start in the same page (same linear page, so the translation the run
    * loop made for this block holds). The loop checks budget, attention and CS limit first.
    */
-  successor(delta: number): string {
+  successor(delta: number, j: number): string {
     const off = this.startOff + delta;
-    return off >= 0 && off < 4096 ? `P.blocks[${off}]` : 'c.nextBlock()';
+    // From another page of a trace the vCPU's code page is that one: Cpu.nextBlock looks it up.
+    return this.pageOf[j] === 0 && off >= 0 && off < 4096 ? `P.blocks[${off}]` : 'c.nextBlock()';
   }
 
   /** Leaves the block after instruction j (flushing the pending flags). */
   exitAfter(j: number): string {
-    return `{ ${this.e.flushText()} c.rip = rip0 + ${this.offs[j + 1]}; c.instret = base + ${j + 1}; return; }`;
+    return `{ ${this.e.flushText()} c.rip = rip0 + ${this.next(j)}; c.instret = base + ${j + 1}; return; }`;
   }
 
   /** Instruction j accesses memory: its fault point goes on the slow paths of the access (see fp). */
@@ -474,7 +494,8 @@ class Compiler {
     const kind = this.stackOp(this.insns[j]);
     if (kind === 0) return 0;
     let k = j + 1;
-    while (k < last && this.stackOp(this.insns[k]) === kind) k++;
+    // A run stays in one page of the trace: it ends before an instruction after which the trace jumps.
+    while (k < last && this.stackOp(this.insns[k]) === kind && (this.steps === null || this.steps[k].link === null)) k++;
     return k - j;
   }
 
@@ -535,7 +556,7 @@ class Compiler {
   callHandler(j: number, i: Insn, last: boolean): void {
     const e = this.e;
     e.flush();
-    const next = `rip0 + ${this.offs[j + 1]}`;
+    const next = `rip0 + ${this.next(j)}`;
     e.emit(`c.rip = rip0 + ${this.offs[j]}; c.nextRip = ${next};`);
     e.faultPoint(j);
     e.emit(`${e.k(i.exec)}(c, ${e.k(i)});`);
@@ -562,7 +583,8 @@ class Compiler {
   jumpTo(j: number, i: Insn, target: number): void {
     const e = this.e, n = this.n;
     const natural = (this.bits === 32 && i.opSize === 4) || (this.bits === 64 && i.opSize === 8);
-    if (target === 0 && natural) {
+    // A trace that left its first page is back at its start through another code page: that is a block boundary (Cpu.nextBlock).
+    if (target === 0 && natural && this.pageOf[j] === 0) {
       // Flags not live at the block start need no flush on the back edge.
       const flush = e.entryLive === false ? '' : e.flushText();
       e.emit(`${flush} if (base + ${2 * n} <= end && !c.attention && !B.dead) { base += ${n}; continue; }`);
@@ -571,12 +593,69 @@ class Compiler {
     }
     e.emit(e.flushText());
     e.faultPoint(j);
-    e.emit(`${this.branchCode(`rip0 + ${target}`, i.opSize)} c.instret = base + ${n}; return ${this.successor(target)};`);
+    e.emit(`${this.branchCode(`rip0 + ${target}`, i.opSize)} c.instret = base + ${n}; return ${this.successor(target, j)};`);
+  }
+
+  /** Leaves the block before instruction j (the loop runs it): flags stored, instret exact. */
+  exitBefore(j: number): string {
+    return `{ ${this.e.flushText()} c.rip = rip0 + ${this.offs[j]}; c.instret = base + ${j}; return; }`;
+  }
+
+  /** Leaves the block after instruction j with execution going on at rip0 + target. */
+  exitTo(j: number, target: number, next: string): string {
+    return `{ ${this.e.flushText()} c.rip = rip0 + ${target}; c.instret = base + ${j + 1}; return ${next}; }`;
+  }
+
+  /**
+   * Instruction j of a trace, after which the trace goes on at link.target (cache.ts built
+   * it): the instruction itself where there is more than the transfer, the checks that the
+   * way the trace was built is still the way execution goes (return address, branch
+   * direction), else an exit where the interpreter would go; then, on entering another
+   * page, the check of its translation (Cpu.codePage). A target in another page is
+   * checked canonical first (in its page it is), so a branch that would fault leaves the
+   * block before it and faults in the loop as it should. The pending flags stay in locals.
+   */
+  follow(j: number, i: Insn, link: TraceLink): void {
+    const e = this.e, target = link.target;
+    const canonical = link.pagePa < 0 ? '' : `{ const ct = rip0 + ${target}; if (ct < ${CANON_LO} || ct >= ${CANON_HI}) ${this.exitBefore(j)} }`;
+    switch (link.kind) {
+      case LINK_NEXT:
+        if (!this.inline(j, i)) this.callHandler(j, i, false);
+        break;
+      case LINK_JMP:
+        e.emit(canonical);
+        break;
+      case LINK_CALL:
+        e.emit(canonical);
+        this.memPoint(j);
+        e.emit(`{ const ret = rip0 + ${this.next(j)}; const rl = ret | 0, rh = Math.floor(ret / 4294967296) | 0;`);
+        e.emit(this.pushCode(8, 'rl', 'rh'));
+        e.emit(`if (chk) { chk = false; if (c.attention || B.dead) ${this.exitTo(j, target, '')} } }`);
+        break;
+      case LINK_RET: {
+        this.memPoint(j);
+        e.emit(`{ ${this.popCode(8, 'ip')} const t = ipH * 4294967296 + (ip >>> 0);`);
+        const mismatch = link.pagePa < 0 ? `t !== rip0 + ${target}` : `t !== rip0 + ${target} || t < ${CANON_LO} || t >= ${CANON_HI}`;
+        e.faultPoint(j); // for the branch below (a non-canonical return address)
+        e.emit(`if (${mismatch}) { ${e.flushText()} ${this.branchCode('t', 8)} c.instret = base + ${j + 1}; return c.nextBlock(); }`);
+        e.emit(`if (chk) { chk = false; if (c.attention || B.dead) ${this.exitTo(j, target, '')} } }`);
+        break;
+      }
+      default: { // LINK_TAKEN, LINK_FALL
+        const taken = link.kind === LINK_TAKEN;
+        const other = taken ? this.next(j) : this.next(j) + i.rel;
+        const cond = this.cond(i.cc);
+        e.emit(`if (${taken ? '!' : ''}${cond}) ${this.exitTo(j, other, this.successor(other, j))}`);
+        e.emit(canonical);
+        break;
+      }
+    }
+    if (link.pagePa >= 0) e.emit(`if (!c.codePage(rip0 + ${target}, ${link.pagePa})) ${this.exitTo(j, target, '')}`);
   }
 
   terminator(j: number, i: Insn): void {
     const e = this.e;
-    const fall = this.offs[j + 1];
+    const fall = this.next(j);
     const target = fall + i.rel;
     if (JCC.has(i.mnem) && i.k0 !== K_MEM) {
       const cond = this.cond(i.cc);
@@ -585,7 +664,7 @@ class Compiler {
       this.jumpTo(j, i, target);
       e.emit('}');
       e.pend = saved;
-      e.emit(`${e.flushText()} c.rip = rip0 + ${fall}; c.instret = base + ${j + 1}; return ${this.successor(fall)};`);
+      e.emit(`${e.flushText()} c.rip = rip0 + ${fall}; c.instret = base + ${j + 1}; return ${this.successor(fall, j)};`);
       return;
     }
     if (isRelJmp(i)) { this.jumpTo(j, i, target); return; }
@@ -597,7 +676,7 @@ class Compiler {
       e.emit(`{ const ret = rip0 + ${fall};`);
       if (size === 8) e.emit('const rl = ret | 0, rh = Math.floor(ret / 4294967296) | 0;');
       e.emit(this.pushCode(size, size === 8 ? 'rl' : 'ret', size === 8 ? 'rh' : '0'));
-      e.emit(`${this.branchCode(`rip0 + ${target}`, size)} c.instret = base + ${j + 1}; return ${this.successor(target)}; }`);
+      e.emit(`${this.branchCode(`rip0 + ${target}`, size)} c.instret = base + ${j + 1}; return ${this.successor(target, j)}; }`);
       return;
     }
     if (i.mnem === Mnemonic.Jmp && i.k0 === K_REG && !i.lock && byCode[i.code] === undefined && (i.opSize === 8 || i.opSize === 4)) {
@@ -628,13 +707,15 @@ class Compiler {
     for (let j = 0; j < last; j++) {
       const i = this.insns[j];
       this.fp = '';
+      const link = this.steps !== null ? this.steps[j].link : null;
+      if (link !== null) { this.follow(j, i, link); continue; }
       const run = this.stackRun(j, last);
       if (run > 1) { this.emitStackRun(j, run); j += run - 1; continue; }
       if (!this.inline(j, i)) this.callHandler(j, i, false);
     }
     this.fp = '';
     if (endsWithTerminator) this.terminator(n - 1, this.insns[n - 1]);
-    else e.emit(`${e.flushText()} c.rip = rip0 + ${this.offs[n]}; c.instret = base + ${n}; return ${this.successor(this.offs[n])};`);
+    else e.emit(`${e.flushText()} c.rip = rip0 + ${this.offs[n]}; c.instret = base + ${n}; return ${this.successor(this.offs[n], n - 1)};`);
     const cases = e.catchFlush.map((f, j) => (f ? `case ${j}: ${f} break;` : '')).join(' ');
     const offs = e.k(Int32Array.from(this.offs));
     const block = e.k(this.block);
@@ -669,8 +750,8 @@ const factories = new Map<string, Factory>();
 const MAX_FACTORIES = 20000;
 
 /** Compiles `insns` (decoded for `bits`) into the block's function; `page` holds the block. */
-export function compileBlock(insns: Insn[], bits: number, block: Block, page: BlockPage, endsWithTerminator: boolean): BlockFn {
-  const c = new Compiler(insns, bits, block, page);
+export function compileBlock(insns: Insn[], bits: number, block: Block, page: BlockPage, endsWithTerminator: boolean, steps: TraceStep[] | null = null): BlockFn {
+  const c = new Compiler(insns, bits, block, page, steps);
   const src = c.source(endsWithTerminator);
   let factory = factories.get(src);
   if (factory === undefined) {
