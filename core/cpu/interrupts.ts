@@ -159,19 +159,14 @@ function deliverLong(c: Cpu, vec: number, ec: number | null, retIp: number, soft
   const gateErr = vec * 8 + 2 + ext;
   if (vec * 16 + 15 > c.idtLimit) fault(GP, gateErr);
   const gate = c.idtBase + vec * 16;
-  let lo: number, hi: number, hi2: number;
-  const saved = c.sysAccess;
-  c.sysAccess = true;
-  try {
-    // The gate in one page of RAM (the usual case): one translation, as the first read makes it.
-    const pa = c.spanPa(gate, 12, 0);
-    if (pa >= 0) {
-      const view = c.host.phys.view;
-      lo = view.getInt32(pa, true); hi = view.getInt32(pa + 4, true); hi2 = view.getInt32(pa + 8, true);
-    } else {
-      lo = c.readLin32(gate); hi = c.readLin32(gate + 4); hi2 = c.readLin32(gate + 8);
-    }
-  } finally { c.sysAccess = saved; }
+  // Implicit supervisor accesses differ from the CPL's own only at CPL 3 (Cpu.translate, tlbFill).
+  if (c.cpl !== 3) readGate64(c, gate);
+  else {
+    const saved = c.sysAccess;
+    c.sysAccess = true;
+    try { readGate64(c, gate); } finally { c.sysAccess = saved; }
+  }
+  const lo = gateLo, hi = gateHi, hi2 = gateHi2;
   const type = (hi >>> 8) & 0x1f;
   const gdpl = (hi >>> 13) & 3;
   if (type !== 0xe && type !== 0xf) fault(GP, gateErr);
@@ -195,36 +190,13 @@ function deliverLong(c: Cpu, vec: number, ec: number | null, retIp: number, soft
   rsp -= rsp & 15; // 64-bit delivery aligns RSP to 16 bytes (SDM 6.14.2); & takes the low bits of any integer
   // The frame is written before any state changes, so a fault here leaves the vCPU intact.
   const saveCpl = c.cpl;
-  const savedSys = c.sysAccess;
-  if (newCpl < 3) c.sysAccess = true; // the new stack is accessed with the handler's privilege
-  try {
-    const words = ec !== null ? 6 : 5;
-    // The whole frame in one page of RAM (the usual case): one translation, made as the
-    // first push makes it (same address, so the same #PF and CR2), then the stores.
-    const top = rsp - 8, bottom = rsp - 8 * words;
-    const onePage = bottom >= CANONICAL_LOW && top < CANONICAL_HIGH && Math.floor(top / 4096) === Math.floor(bottom / 4096);
-    const topPa = onePage ? c.spanPa(top, 8, 1) : -1;
-    if (topPa >= 0) {
-      const pa = topPa - 8 * (words - 1);
-      const phys = c.host.phys;
-      storeFrame64(phys.view, pa + 8 * (words - 1), oldSs);
-      storeFrame64(phys.view, pa + 8 * (words - 2), oldRsp);
-      storeFrame64(phys.view, pa + 8 * (words - 3), flags);
-      storeFrame64(phys.view, pa + 8 * (words - 4), oldCs);
-      storeFrame64(phys.view, pa + 8 * (words - 5), retIp);
-      if (ec !== null) storeFrame64(phys.view, pa, ec);
-      phys.written[pa >>> 12] = 1;
-      rsp -= 8 * words;
-    } else {
-      rsp = pushFrame64(c, rsp, oldSs);
-      rsp = pushFrame64(c, rsp, oldRsp);
-      rsp = pushFrame64(c, rsp, flags);
-      rsp = pushFrame64(c, rsp, oldCs);
-      rsp = pushFrame64(c, rsp, retIp);
-      if (ec !== null) rsp = pushFrame64(c, rsp, ec);
-    }
-  } finally {
-    c.sysAccess = savedSys;
+  // The new stack is accessed with the handler's privilege: that differs from the CPL's own only from CPL 3.
+  if (newCpl < 3 && c.cpl === 3) {
+    const savedSys = c.sysAccess;
+    c.sysAccess = true;
+    try { rsp = writeFrame64(c, rsp, oldSs, oldRsp, flags, oldCs, retIp, ec); } finally { c.sysAccess = savedSys; }
+  } else {
+    rsp = writeFrame64(c, rsp, oldSs, oldRsp, flags, oldCs, retIp, ec);
   }
   if (newCpl < saveCpl) c.setSegment(SS, newCpl, 0, 0, A_UNUSABLE | (newCpl << 5) | A_DB | A_P | 0x13);
   loadCodeSegment(c, sel, d, newCpl);
@@ -232,6 +204,50 @@ function deliverLong(c: Cpu, vec: number, ec: number | null, retIp: number, soft
   c.setFlags(flags & ~(TF | NT | VM | RF | ((type & 1) ? 0 : IF)), 0xffffffff);
   c.rip = c.nextRip = c.canonical(offset, CS);
   c.updateMode();
+}
+
+/** Pushes a 64-bit interrupt frame (SS, RSP, RFLAGS, CS, RIP, error code) below rsp; returns the new RSP. */
+function writeFrame64(c: Cpu, rsp: number, oldSs: number, oldRsp: number, flags: number, oldCs: number, retIp: number, ec: number | null): number {
+  const words = ec !== null ? 6 : 5;
+  // The whole frame in one page of RAM (the usual case): one translation, made as the
+  // first push makes it (same address, so the same #PF and CR2), then the stores.
+  const top = rsp - 8, bottom = rsp - 8 * words;
+  const onePage = bottom >= CANONICAL_LOW && top < CANONICAL_HIGH && Math.floor(top / 4096) === Math.floor(bottom / 4096);
+  const topPa = onePage ? c.spanPa(top, 8, 1) : -1;
+  if (topPa >= 0) {
+    const pa = topPa - 8 * (words - 1);
+    const phys = c.host.phys;
+    storeFrame64(phys.view, pa + 8 * (words - 1), oldSs);
+    storeFrame64(phys.view, pa + 8 * (words - 2), oldRsp);
+    storeFrame64(phys.view, pa + 8 * (words - 3), flags);
+    storeFrame64(phys.view, pa + 8 * (words - 4), oldCs);
+    storeFrame64(phys.view, pa + 8 * (words - 5), retIp);
+    if (ec !== null) storeFrame64(phys.view, pa, ec);
+    phys.written[pa >>> 12] = 1;
+    rsp -= 8 * words;
+  } else {
+    rsp = pushFrame64(c, rsp, oldSs);
+    rsp = pushFrame64(c, rsp, oldRsp);
+    rsp = pushFrame64(c, rsp, flags);
+    rsp = pushFrame64(c, rsp, oldCs);
+    rsp = pushFrame64(c, rsp, retIp);
+    if (ec !== null) rsp = pushFrame64(c, rsp, ec);
+  }
+  return rsp;
+}
+
+let gateLo = 0, gateHi = 0, gateHi2 = 0;
+
+/** Reads the three dwords of a 64-bit gate that matter into gateLo/gateHi/gateHi2. */
+function readGate64(c: Cpu, gate: number): void {
+  // The gate in one page of RAM (the usual case): one translation, as the first read makes it.
+  const pa = c.spanPa(gate, 12, 0);
+  if (pa >= 0) {
+    const view = c.host.phys.view;
+    gateLo = view.getInt32(pa, true); gateHi = view.getInt32(pa + 4, true); gateHi2 = view.getInt32(pa + 8, true);
+  } else {
+    gateLo = c.readLin32(gate); gateHi = c.readLin32(gate + 4); gateHi2 = c.readLin32(gate + 8);
+  }
 }
 
 /** Writes one quadword of a 64-bit interrupt frame below `sp`; returns the new stack pointer. */

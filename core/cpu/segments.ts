@@ -41,21 +41,25 @@ export function readDescriptor(c: Cpu, sel: number, vec = GP): Descriptor {
   }
   if (index + 7 > limit) fault(vec, sel & 0xfffc);
   const addr = base + index;
+  // Implicit supervisor accesses differ from the CPL's own only at CPL 3 (Cpu.translate, tlbFill).
+  if (c.cpl !== 3) return readDescriptorAt(c, addr);
   const saved = c.sysAccess;
   c.sysAccess = true;
   try {
-    // Both dwords in one page of RAM (the usual case): one translation, as the first read makes it.
-    const pa = c.spanPa(addr, 8, 0);
-    if (pa >= 0) {
-      const view = c.host.phys.view;
-      return parseDescriptor(view.getInt32(pa, true), view.getInt32(pa + 4, true), addr);
-    }
-    const lo = c.readLin32(addr);
-    const hi = c.readLin32(addr + 4);
-    return parseDescriptor(lo, hi, addr);
+    return readDescriptorAt(c, addr);
   } finally {
     c.sysAccess = saved;
   }
+}
+
+function readDescriptorAt(c: Cpu, addr: number): Descriptor {
+  // Both dwords in one page of RAM (the usual case): one translation, as the first read makes it.
+  const pa = c.spanPa(addr, 8, 0);
+  if (pa >= 0) {
+    const view = c.host.phys.view;
+    return parseDescriptor(view.getInt32(pa, true), view.getInt32(pa + 4, true), addr);
+  }
+  return parseDescriptor(c.readLin32(addr), c.readLin32(addr + 4), addr);
 }
 
 /** Reads the upper 8 bytes of a 16-byte system descriptor in long mode (base bits 63:32). */
