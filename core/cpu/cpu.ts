@@ -391,7 +391,18 @@ export class Cpu {
   /** Delivers an exception or interrupt; escalates to #DF and triple fault per SDM vol. 3, 6.15. */
   raise(vector: number, errorCode: number | null, kind: EventKind): void {
     this.leader = true;
+    if (kind === EventKind.Exception) {
+      deliverEvent(this, vector, errorCode, kind);
+      return;
+    }
+    // An interrupt or NMI taken by checkEvents, which has just looked at everything pending at
+    // this boundary. Attention stays set only for what the next boundary could act on: an NMI
+    // still waiting, or an interrupt with IF still set (a trap gate), or whatever the delivery
+    // itself raises. Otherwise checkEvents would find nothing there, and the handler's first
+    // instruction can run in a block instead of being stepped.
+    this.attention = false;
     deliverEvent(this, vector, errorCode, kind);
+    if (this.nmiPending || (this.flags & IF) !== 0) this.attention = true;
   }
 
   /** The vCPU becomes runnable again (interrupt while halted, SIPI). */
