@@ -176,6 +176,13 @@ export class Vmm implements ApicBus, IoApicSink {
     }
   }
 
+  /** sendIpi of a fixed IPI to one physical destination (LocalApic.sendIcr's common case), without the message. */
+  sendFixedUnicast(src: LocalApic, dest: number, vector: number, x2apic: boolean): void {
+    const id = unicastPhysicalId(dest, 'physical', x2apic);
+    const t = id >= 0 ? this.byApicId.get(id) : undefined;
+    if (t !== undefined && t.mode() !== 'disabled' && matchesDestination(t, dest, 'physical', x2apic)) this.accept(t, vector, 'edge', 'ipi');
+  }
+
   /** Offers a fixed interrupt to a LAPIC and checks the invariants hardware guarantees. */
   private accept(t: LocalApic, vector: number, trigger: 'edge' | 'level', source: 'ipi' | 'ioapic'): void {
     const r = t.acceptInterrupt(vector, trigger, source);

@@ -71,9 +71,10 @@ export const JCC = new Set<number>([Mnemonic.Jo, Mnemonic.Jno, Mnemonic.Jb, Mnem
 
 /**
  * Instructions that may run in the middle of a block: their only effects are on general
- * registers, flags (arithmetic and DF), XMM state and memory. System instructions, I/O,
- * segment loads, anything touching IF/TF, and REP string forms (which re-execute
- * themselves) end the block.
+ * registers, flags (arithmetic and DF), XMM state and memory, and CLI (clearing IF can
+ * only make fewer interrupts deliverable, so the next boundary has nothing new to look
+ * at). System instructions, I/O, segment loads, anything else touching IF/TF, and REP
+ * string forms (which re-execute themselves) end the block.
  */
 const MIDDLE = new Set<number>([
   Mnemonic.Add, Mnemonic.Or, Mnemonic.Adc, Mnemonic.Sbb, Mnemonic.And, Mnemonic.Sub, Mnemonic.Xor, Mnemonic.Cmp,
@@ -94,7 +95,7 @@ const MIDDLE = new Set<number>([
   Mnemonic.Cmovae, Mnemonic.Cmove, Mnemonic.Cmovne, Mnemonic.Cmovbe, Mnemonic.Cmova, Mnemonic.Cmovs, Mnemonic.Cmovns,
   Mnemonic.Cmovp, Mnemonic.Cmovnp, Mnemonic.Cmovl, Mnemonic.Cmovge, Mnemonic.Cmovle, Mnemonic.Cmovg,
   Mnemonic.Prefetchnta, Mnemonic.Prefetcht0, Mnemonic.Prefetcht1, Mnemonic.Prefetcht2, Mnemonic.Prefetchw,
-  Mnemonic.Endbr32, Mnemonic.Endbr64, Mnemonic.Lfence, Mnemonic.Sfence, Mnemonic.Mfence,
+  Mnemonic.Endbr32, Mnemonic.Endbr64, Mnemonic.Lfence, Mnemonic.Sfence, Mnemonic.Mfence, Mnemonic.Cli,
 ]);
 
 /** String forms (operands decoded as K_OTHER); only without REP, which re-executes itself. */
