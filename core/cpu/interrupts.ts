@@ -3,7 +3,7 @@
 // IST; #DF and triple fault by the classes of SDM table 6-5; and IRET.
 import type { Cpu } from './cpu';
 import { CpuFault, CpuStop, fault } from './fault';
-import { readDescriptor, loadCodeSegment, loadStackSegment, tssStack32, tssStack64, dpl } from './segments';
+import { readDescriptor, loadCodeSegment, loadStackSegment, tssStack32, tssStack64, dpl, parseDescriptor } from './segments';
 import {
   A_DB, A_L, A_P, A_S, A_UNUSABLE, AC, CS, DF_VEC, DS, ES, FS, GS, GP, IF, NP, NT, RF, SS, TF, VM, IOPL,
   ID, VIF, VIP,
@@ -82,7 +82,10 @@ function deliverOnce(c: Cpu, vec: number, ec: number | null, kind: EventKind): v
   const ext = kind === EventKind.External || kind === EventKind.Nmi ? 1 : 0;
   if (c.mode === 'real') return deliverReal(c, vec, retIp);
   if (c.mode === 'vm86') c.stopUnsupported('interrupt delivery from virtual-8086 mode');
-  if (c.efer & (1 << 10)) return deliverLong(c, vec, ec, retIp, soft, ext);
+  if (c.efer & (1 << 10)) {
+    if (ext === 1 && c.cpl === 0 && deliverLongKernel(c, vec, retIp)) return;
+    return deliverLong(c, vec, ec, retIp, soft, ext);
+  }
   return deliverProtected(c, vec, ec, retIp, soft, ext);
 }
 
@@ -153,6 +156,59 @@ function deliverProtected(c: Cpu, vec: number, ec: number | null, retIp: number,
   c.setFlags(flags & ~(TF | NT | VM | RF | (trap ? 0 : IF)), 0xffffffff);
   c.rip = c.nextRip = offset;
   c.updateMode();
+}
+
+/**
+ * deliverLong for the case every 64-bit kernel lives in: an external interrupt or NMI at
+ * CPL 0 through a present interrupt or trap gate without IST, to a 64-bit ring-0 code
+ * segment already marked accessed, with the gate, the descriptor and the new frame each in
+ * one page of RAM. The same accesses in the same order as deliverLong (so the same TLB
+ * fills and the same faults), the same checks and the same state changes, without the
+ * general path's detours. False, having changed nothing, when the case does not apply:
+ * deliverLong then does it all (its accesses find the same translations).
+ */
+function deliverLongKernel(c: Cpu, vec: number, retIp: number): boolean {
+  if (vec * 16 + 15 > c.idtLimit) return false;
+  const phys = c.host.phys, view = phys.view;
+  // At CPL 0 the implicit supervisor accesses are the CPL's own (no sysAccess needed).
+  const gatePa = c.spanPa(c.idtBase + vec * 16, 12, 0);
+  if (gatePa < 0) return false;
+  const lo = view.getInt32(gatePa, true), hi = view.getInt32(gatePa + 4, true), hi2 = view.getInt32(gatePa + 8, true);
+  const type = (hi >>> 8) & 0x1f;
+  if ((type !== 0xe && type !== 0xf) || !(hi & 0x8000) || (hi & 7) !== 0) return false;
+  const sel = lo >>> 16;
+  const index = sel & 0xfff8;
+  if ((sel & 0xfffc) === 0 || (sel & 4) !== 0 || index + 7 > c.gdtLimit) return false;
+  const descPa = c.spanPa(c.gdtBase + index, 8, 0);
+  if (descPa < 0) return false;
+  const dlo = view.getInt32(descPa, true), dhi = view.getInt32(descPa + 4, true);
+  const attr = ((dhi >>> 8) & 0xff) | ((dhi >>> 8) & 0xf000);
+  // Present, accessed code segment, DPL 0 (so the handler runs at CPL 0 whether conforming or
+  // not), L set and D clear: every check of deliverLong and loadCodeSegment passes.
+  if ((attr & (A_S | 8 | A_P | 1 | 0x60 | A_L | A_DB)) !== (A_S | 8 | A_P | 1 | A_L)) return false;
+  const offset = hi2 * TWO32 + (((hi & 0xffff0000) | (lo & 0xffff)) >>> 0);
+  if (offset < CANONICAL_LOW || offset >= CANONICAL_HIGH) return false;
+  const oldRsp = c.reg64(4);
+  const rsp = oldRsp - (oldRsp & 15);
+  const top = rsp - 8, bottom = rsp - 40;
+  if (bottom < CANONICAL_LOW || top >= CANONICAL_HIGH || Math.floor(top / 4096) !== Math.floor(bottom / 4096)) return false;
+  const flags = c.getFlags();
+  const topPa = c.spanPa(top, 8, 1);
+  if (topPa < 0) return false;
+  const pa = topPa - 32;
+  storeFrame64(view, pa + 32, c.segSel[SS]);
+  storeFrame64(view, pa + 24, oldRsp);
+  storeFrame64(view, pa + 16, flags);
+  storeFrame64(view, pa + 8, c.segSel[CS]);
+  storeFrame64(view, pa, retIp);
+  phys.written[pa >>> 12] = 1;
+  const d = parseDescriptor(dlo, dhi, c.gdtBase + index);
+  c.setSegment(CS, sel & 0xfffc, d.base, d.limit, d.attr);
+  c.setRsp64(bottom);
+  c.setFlags(flags & ~(TF | NT | VM | RF | ((type & 1) ? 0 : IF)), 0xffffffff);
+  c.rip = c.nextRip = offset;
+  c.updateMode();
+  return true;
 }
 
 function deliverLong(c: Cpu, vec: number, ec: number | null, retIp: number, soft: boolean, ext: number): void {
@@ -284,6 +340,65 @@ function popStack64(c: Cpu, n: number): void {
   for (let k = 0; k < n; k++) { popLo[k] = c.pop(8); popHi[k] = c.hi; }
 }
 
+/**
+ * The rest of IRETQ (RIP, CS and RFLAGS popped) for the case of every 64-bit kernel: from
+ * CPL 0 to CPL 0, to a present, accessed, 64-bit ring-0 code segment in the GDT, with SS
+ * null or a present, accessed, writable ring-0 data segment, each descriptor in one page
+ * of RAM. The same accesses in the same order as iret (so the same TLB fills and faults),
+ * the same checks and the same state changes. False, having made only reads that the
+ * general path then repeats (finding the same translations), when the case does not apply.
+ */
+function iretqKernel(c: Cpu, target: number, csSel: number, fl: number): boolean {
+  const phys = c.host.phys, view = phys.view;
+  const csIndex = csSel & 0xfff8;
+  if ((csSel & 4) !== 0 || csIndex + 7 > c.gdtLimit) return false;
+  const csPa = c.spanPa(c.gdtBase + csIndex, 8, 0);
+  if (csPa < 0) return false;
+  const clo = view.getInt32(csPa, true), chi = view.getInt32(csPa + 4, true);
+  const cattr = ((chi >>> 8) & 0xff) | ((chi >>> 8) & 0xf000);
+  // Present accessed code, DPL 0 (= RPL, conforming or not), L set and D clear.
+  if ((cattr & (A_S | 8 | A_P | 1 | 0x60 | A_L | A_DB)) !== (A_S | 8 | A_P | 1 | A_L)) return false;
+  if (target < CANONICAL_LOW || target >= CANONICAL_HIGH) return false;
+  // RSP and SS are popped next; their page is the one the first three came from, or not.
+  const sp0 = c.reg64(4);
+  const last = sp0 + 15;
+  if (sp0 < CANONICAL_LOW || last >= CANONICAL_HIGH || Math.floor(sp0 / 4096) !== Math.floor(last / 4096)) return false;
+  const stackPa = c.spanPa(sp0, 16, 0);
+  if (stackPa < 0) return false;
+  const sp = view.getInt32(stackPa, true), spHi = view.getInt32(stackPa + 4, true);
+  const ssSel = view.getInt32(stackPa + 8, true) & 0xffff;
+  let slo = 0, shi = 0, sattr = 0, ssAddr = 0;
+  if ((ssSel & 0xfffc) !== 0) {
+    const ssIndex = ssSel & 0xfff8;
+    if ((ssSel & 3) !== 0 || (ssSel & 4) !== 0 || ssIndex + 7 > c.gdtLimit) return false;
+    ssAddr = c.gdtBase + ssIndex;
+    const ssPa = c.spanPa(ssAddr, 8, 0);
+    if (ssPa < 0) return false;
+    slo = view.getInt32(ssPa, true); shi = view.getInt32(ssPa + 4, true);
+    sattr = ((shi >>> 8) & 0xff) | ((shi >>> 8) & 0xf000);
+    // Present, accessed, writable data segment of DPL 0.
+    if ((sattr & (A_S | 8 | 2 | A_P | 1 | 0x60)) !== (A_S | 2 | A_P | 1)) return false;
+  } else if ((ssSel & 3) !== 0) {
+    return false;
+  }
+  // What iret does from here: pop RSP and SS, load CS, RFLAGS, SS, RSP, then the mode and RIP.
+  c.setRsp64(sp0 + 16);
+  c.hi = view.getInt32(stackPa + 12, true);
+  const d = parseDescriptor(clo, chi, c.gdtBase + csIndex);
+  c.setSegment(CS, csSel & 0xfffc, d.base, d.limit, d.attr);
+  c.setFlags(fl, TF | NT | RF | AC | ID | 0xfd5 | IOPL | VIF | VIP | IF);
+  if ((ssSel & 0xfffc) === 0) c.setSegment(SS, ssSel, 0, 0, A_UNUSABLE | A_DB);
+  else {
+    const s = parseDescriptor(slo, shi, ssAddr);
+    c.setSegment(SS, ssSel, s.base, s.limit, s.attr);
+  }
+  c.setRsp64(spHi * TWO32 + (sp >>> 0));
+  c.updateMode();
+  c.nextRip = target;
+  c.nmiBlocked = false;
+  return true;
+}
+
 /** IRET/IRETD/IRETQ (SDM vol. 2, IRET; operand size in bytes). */
 export function iret(c: Cpu, size: number): void {
   if (c.mode === 'real') {
@@ -311,6 +426,7 @@ export function iret(c: Cpu, size: number): void {
   }
   const rpl = csSel & 3;
   if ((csSel & 0xfffc) === 0) fault(GP, 0);
+  if (quads && rpl === 0 && c.cpl === 0 && iretqKernel(c, ipHi * TWO32 + (ip >>> 0), csSel, fl)) return;
   const d = readDescriptor(c, csSel);
   if (!(d.attr & A_S) || !(d.attr & 8) || rpl < c.cpl) fault(GP, csSel & 0xfffc);
   if ((d.attr & 4) ? dpl(d.attr) > rpl : dpl(d.attr) !== rpl) fault(GP, csSel & 0xfffc);
