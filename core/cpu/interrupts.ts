@@ -3,7 +3,7 @@
 // IST; #DF and triple fault by the classes of SDM table 6-5; and IRET.
 import type { Cpu } from './cpu';
 import { CpuFault, CpuStop, fault } from './fault';
-import { readDescriptor, loadCodeSegment, loadStackSegment, tssStack32, tssStack64, dpl, parseDescriptor } from './segments';
+import { readDescriptor, loadCodeSegment, loadStackSegment, tssStack32, tssStack64, dpl, descriptorBase, descriptorLimit } from './segments';
 import {
   A_DB, A_L, A_P, A_S, A_UNUSABLE, AC, CS, DF_VEC, DS, ES, FS, GS, GP, IF, NP, NT, RF, SS, TF, VM, IOPL,
   ID, VIF, VIP,
@@ -202,8 +202,7 @@ function deliverLongKernel(c: Cpu, vec: number, retIp: number): boolean {
   storeFrame64(view, pa + 8, c.segSel[CS]);
   storeFrame64(view, pa, retIp);
   phys.written[pa >>> 12] = 1;
-  const d = parseDescriptor(dlo, dhi, c.gdtBase + index);
-  c.setSegment(CS, sel & 0xfffc, d.base, d.limit, d.attr);
+  c.setSegment(CS, sel & 0xfffc, descriptorBase(dlo, dhi), descriptorLimit(dlo, dhi, attr), attr);
   c.setRsp64(bottom);
   c.setFlags(flags & ~(TF | NT | VM | RF | ((type & 1) ? 0 : IF)), 0xffffffff);
   c.rip = c.nextRip = offset;
@@ -367,12 +366,11 @@ function iretqKernel(c: Cpu, target: number, csSel: number, fl: number): boolean
   if (stackPa < 0) return false;
   const sp = view.getInt32(stackPa, true), spHi = view.getInt32(stackPa + 4, true);
   const ssSel = view.getInt32(stackPa + 8, true) & 0xffff;
-  let slo = 0, shi = 0, sattr = 0, ssAddr = 0;
+  let slo = 0, shi = 0, sattr = 0;
   if ((ssSel & 0xfffc) !== 0) {
     const ssIndex = ssSel & 0xfff8;
     if ((ssSel & 3) !== 0 || (ssSel & 4) !== 0 || ssIndex + 7 > c.gdtLimit) return false;
-    ssAddr = c.gdtBase + ssIndex;
-    const ssPa = c.spanPa(ssAddr, 8, 0);
+    const ssPa = c.spanPa(c.gdtBase + ssIndex, 8, 0);
     if (ssPa < 0) return false;
     slo = view.getInt32(ssPa, true); shi = view.getInt32(ssPa + 4, true);
     sattr = ((shi >>> 8) & 0xff) | ((shi >>> 8) & 0xf000);
@@ -384,14 +382,10 @@ function iretqKernel(c: Cpu, target: number, csSel: number, fl: number): boolean
   // What iret does from here: pop RSP and SS, load CS, RFLAGS, SS, RSP, then the mode and RIP.
   c.setRsp64(sp0 + 16);
   c.hi = view.getInt32(stackPa + 12, true);
-  const d = parseDescriptor(clo, chi, c.gdtBase + csIndex);
-  c.setSegment(CS, csSel & 0xfffc, d.base, d.limit, d.attr);
+  c.setSegment(CS, csSel & 0xfffc, descriptorBase(clo, chi), descriptorLimit(clo, chi, cattr), cattr);
   c.setFlags(fl, TF | NT | RF | AC | ID | 0xfd5 | IOPL | VIF | VIP | IF);
   if ((ssSel & 0xfffc) === 0) c.setSegment(SS, ssSel, 0, 0, A_UNUSABLE | A_DB);
-  else {
-    const s = parseDescriptor(slo, shi, ssAddr);
-    c.setSegment(SS, ssSel, s.base, s.limit, s.attr);
-  }
+  else c.setSegment(SS, ssSel, descriptorBase(slo, shi), descriptorLimit(slo, shi, sattr), sattr);
   c.setRsp64(spHi * TWO32 + (sp >>> 0));
   c.updateMode();
   c.nextRip = target;

@@ -17,11 +17,19 @@ export interface Descriptor {
 }
 
 export function parseDescriptor(lo: number, hi: number, addr: number): Descriptor {
-  const base = ((lo >>> 16) | ((hi & 0xff) << 16) | (hi & 0xff000000)) >>> 0;
-  let limit = (lo & 0xffff) | (hi & 0xf0000);
   const attr = ((hi >>> 8) & 0xff) | ((hi >>> 8) & 0xf000);
-  if (attr & A_G) limit = ((limit << 12) | 0xfff) >>> 0;
-  return { lo, hi, base, limit, attr, addr };
+  return { lo, hi, base: descriptorBase(lo, hi), limit: descriptorLimit(lo, hi, attr), attr, addr };
+}
+
+/** A code/data descriptor's base address. */
+export function descriptorBase(lo: number, hi: number): number {
+  return ((lo >>> 16) | ((hi & 0xff) << 16) | (hi & 0xff000000)) >>> 0;
+}
+
+/** A code/data descriptor's limit in bytes (scaled by 4 KiB when G is set); `attr` as parseDescriptor packs it. */
+export function descriptorLimit(lo: number, hi: number, attr: number): number {
+  const limit = (lo & 0xffff) | (hi & 0xf0000);
+  return attr & A_G ? ((limit << 12) | 0xfff) >>> 0 : limit;
 }
 
 export function dpl(attr: number): number {
