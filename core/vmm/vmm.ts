@@ -13,9 +13,21 @@ import type { EventStream, StopReason } from '../trace/events';
 import { Capability, EXIT_INDEX, EXIT_REASONS, ExitQualification, ExitReason, Quirk, RunState } from './types';
 import { highestVector } from '../apic/lapic';
 
-/** Exit reason -> index in EXIT_REASONS (a Map: the keys vary at every call site). */
-const EXIT_INDEX_MAP = new Map<string, number>(EXIT_REASONS.map((r, k) => [r, k]));
 const HLT_INDEX = EXIT_INDEX.HLT, PAUSE_INDEX = EXIT_INDEX.PAUSE;
+
+/** Exit reason -> index in EXIT_REASONS: comparisons of interned strings, cheaper than a hash lookup. */
+function exitIndex(reason: ExitReason): number {
+  switch (reason) {
+    case 'INOUT': return EXIT_INDEX.INOUT;
+    case 'MMIO': return EXIT_INDEX.MMIO;
+    case 'RDMSR': return EXIT_INDEX.RDMSR;
+    case 'WRMSR': return EXIT_INDEX.WRMSR;
+    case 'CPUID': return EXIT_INDEX.CPUID;
+    case 'HLT': return HLT_INDEX;
+    case 'PAUSE': return PAUSE_INDEX;
+    default: return EXIT_INDEX[reason];
+  }
+}
 import type { PhysicalMemory } from '../memory/physical';
 import { flushTlb } from '../cpu/mmu';
 
@@ -97,7 +109,7 @@ export class Vmm implements ApicBus, IoApicSink {
 
   /** Records an exit: counted, remembered, and an event. */
   exit(vcpu: number, reason: ExitReason, qualification: ExitQualification): void {
-    this.exitAt(vcpu, EXIT_INDEX_MAP.get(reason)!, qualification);
+    this.exitAt(vcpu, exitIndex(reason), qualification);
   }
 
   /** exit() with the reason given by its index in EXIT_REASONS (frequent callers look it up once). */
@@ -128,7 +140,7 @@ export class Vmm implements ApicBus, IoApicSink {
   }
 
   exitCount(vcpu: number, reason: ExitReason): number {
-    return this.exitCounts[vcpu * EXIT_REASONS.length + EXIT_INDEX_MAP.get(reason)!];
+    return this.exitCounts[vcpu * EXIT_REASONS.length + exitIndex(reason)];
   }
 
   hasCapability(c: Capability): boolean {
