@@ -28,9 +28,16 @@ import {
 } from './registers';
 import { GP_FAULT, GpFault } from './types';
 
+/** LVT index by MMIO offset >> 4 (offsets up to 0xFF0), -1 elsewhere. */
+const LVT_BY_OFFSET = (() => {
+  const t = new Int8Array(256).fill(-1);
+  LVT_OFFSETS.forEach((off, i) => { t[off >> 4] = i; });
+  return t;
+})();
+
 /** LVT index of an MMIO offset, or -1 (CMCI only when the APIC has it). */
 function lvtIndex(apic: LocalApic, off: number): number {
-  const i = LVT_OFFSETS.indexOf(off);
+  const i = LVT_BY_OFFSET[(off >> 4) & 0xff];
   return i === LVT_CMCI && !apic.hasCmci ? -1 : i;
 }
 

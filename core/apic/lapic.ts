@@ -505,6 +505,19 @@ export class LocalApic implements TimedDevice {
    */
   sendIcr(icrLow: number, icrHigh: number): void {
     const x2apic = this.mode() === 'x2apic';
+    // Fixed delivery (10:8 = 0), physical destination (bit 11 clear), no shorthand (19:18),
+    // a vector from 16 up, one destination: every OS's reschedule and call-function IPI. A
+    // valid row of the table, sent as dispatchIpi would send it (nothing to report when no
+    // one listens), without decoding it into a message first.
+    if ((icrLow & 0xc0f00) === 0 && (icrLow & 0xf0) !== 0 && !this.events.active && this.bus.sendFixedUnicast !== undefined) {
+      const dest = x2apic ? icrHigh >>> 0 : icrHigh >>> 24;
+      if (dest !== (x2apic ? 0xffffffff : 0xff)) {
+        this.icrBusy = true;
+        this.bus.sendFixedUnicast(this, dest, icrLow & 0xff, x2apic);
+        this.icrBusy = false;
+        return;
+      }
+    }
     const d = decodeIcr(icrLow, icrHigh, x2apic);
     if (d.illegal !== null) {
       this.illegal('icr', d.illegal, x2apic ? 0x830 : 0x300, icrLow >>> 0, icrHigh >>> 0);

@@ -66,6 +66,11 @@ export interface ApicBus {
   illegalIpi?(src: LocalApic, ipi: Ipi | null, reason: string): void;
   /** Optional: an LVT entry (LINT0/LINT1) with delivery mode INIT fired. */
   localInit?(dst: LocalApic): void;
+  /**
+   * Optional: sendIpi of a fixed, edge IPI with a legal vector to one physical destination
+   * (not a broadcast), without the message: what sendIpi would do with it, exactly.
+   */
+  sendFixedUnicast?(src: LocalApic, dest: number, vector: number, x2apic: boolean): void;
 }
 
 /** Delivery modes of an IOAPIC redirection entry (82093AA datasheet, IOREDTBL bits 10:8). */

@@ -12,11 +12,13 @@ import {
   CS, SS, FS, GP, SS_VEC, UD, A_DB, A_L, A_P, A_S, A_UNUSABLE, CR0_PE, EFER_LMA, VM, IF,
   SEG_NAMES, K_REG, K_MEM, K_IMM, AH,
 } from './regs';
+import { PAGE_RAM, PAGE_SPECIAL } from '../memory/physical';
 import type { PhysicalMemory } from '../memory/physical';
 import type { PortBus } from '../memory/bus';
 import type { EventStream, CpuMode } from '../trace/events';
 import type { DecodeCache } from './decode-cache';
 import type { BlockPage } from './jit/cache';
+import type { Block } from './jit/block';
 import type { CpuModel } from './cpuid';
 import type { ExitReason, ExitQualification } from '../vmm/types';
 import { defaultCpuModel } from './cpuid';
@@ -50,6 +52,9 @@ export type Activity = 'active' | 'hlt' | 'wait-for-sipi' | 'shutdown';
 export const SC_USABLE = 1, SC_READ = 2, SC_WRITE = 4, SC_DOWN = 8, SC_FLAT = 16;
 
 const TWO32 = 4294967296;
+/** Code pages remembered by refillFetch (a power of two). */
+const FETCH_PAGES = 8;
+const NO_INSNS: (Insn | undefined)[] = [];
 
 export class Cpu {
   // General registers: low halves at [0..15], high halves at [16..31].
@@ -282,12 +287,16 @@ export class Cpu {
 
   /** Interprets one instruction. */
   private step(): void {
+    // Stepped because attention is set (the first instruction of an interrupt handler, an
+    // interrupt shadow): the loop looks again after it, so the next instruction starts a
+    // block. Without this an interrupt stub's second instruction never counts towards one.
+    const forced = this.attention;
     const i = this.fetch();
     this.nextRip = this.rip + i.len;
     i.exec(this, i);
     this.rip = this.nextRip;
     this.instret++;
-    this.leader = i.endsBlock;
+    this.leader = i.endsBlock || forced;
   }
 
   /**
@@ -323,8 +332,57 @@ export class Cpu {
       }
       return true;
     }
-    if (this.leader && ++page.heat[off] >= page.threshold) this.host.decodeCache.blocks.build(page, this.fetchPa, off, this.bits, this.fetchArr!);
+    if (this.leader && ++page.heat[off] >= page.threshold) this.host.decodeCache.blocks.build(page, this.fetchPa, off, this.bits, this.fetchArr!, this, lin);
     return false;
+  }
+
+  /**
+   * For a compiled block that leaves its page (a branch, call or return elsewhere): the
+   * block runBlock would find at RIP, so that runBlock's chain runs it without a trip
+   * through the loop. runBlock's lookup exactly, except that it gives up (undefined: the
+   * loop does the lookup) where that lookup could fault or walk the page tables: a CS limit
+   * violation, or a code page whose translation is not in the TLB.
+   */
+  nextBlock(): Block | undefined {
+    const rip = this.rip;
+    let lin: number;
+    if (this.mode64) lin = rip;
+    else {
+      if (rip > this.segLimit[CS]) return undefined;
+      lin = (this.segBase[CS] + rip) >>> 0;
+    }
+    let off = lin - this.fetchLin;
+    if (!(off >= 0 && off < 4096)) {
+      // A TLB hit for execution: refillFetch's translation cannot fault (sysAccess is off in blocks).
+      const vpn = Math.floor(lin / 4096), idx = vpn & (TLB_SIZE - 1);
+      if (this.tlbTag[idx] !== vpn || (this.tlbPerm[idx] & this.needX) !== this.needX || this.sysAccess) return undefined;
+      this.refillFetch(lin);
+      off = lin & 0xfff;
+    }
+    const page = this.fetchBlocks;
+    return page === null ? undefined : page.blocks[off];
+  }
+
+  /**
+   * A trace (jit/cache.ts) goes on into another code page at linear `lin`, compiled from
+   * the physical page `pagePa`: true when the TLB maps lin's page executable to that page
+   * now, and then the code page is lin's, exactly as runBlock's refill would leave it at
+   * this block boundary; false when the loop must look (a TLB miss to walk, another page).
+   */
+  codePage(lin: number, pagePa: number): boolean {
+    const vpn = Math.floor(lin / 4096), idx = vpn & (TLB_SIZE - 1);
+    if (this.tlbTag[idx] !== vpn || (this.tlbPerm[idx] & this.needX) !== this.needX || this.tlbPa[idx] !== pagePa || this.sysAccess) return false;
+    // refillFetch(lin) with the translation just made.
+    this.fetchLin = lin - (lin & 0xfff);
+    if (pagePa !== this.fetchPa || this.fetchArr === null) this.enterCodePage(pagePa);
+    return true;
+  }
+
+  /** For the trace builder: the physical page the TLB maps the linear code page to (executable), or -1; no walk. */
+  codePagePa(linPage: number): number {
+    const vpn = Math.floor(linPage / 4096), idx = vpn & (TLB_SIZE - 1);
+    if (this.tlbTag[idx] !== vpn || (this.tlbPerm[idx] & this.needX) !== this.needX) return -1;
+    return this.tlbPa[idx];
   }
 
   /** Pending interrupts and state at an instruction boundary. Returns true to leave the loop. */
@@ -350,7 +408,18 @@ export class Cpu {
   /** Delivers an exception or interrupt; escalates to #DF and triple fault per SDM vol. 3, 6.15. */
   raise(vector: number, errorCode: number | null, kind: EventKind): void {
     this.leader = true;
+    if (kind === EventKind.Exception) {
+      deliverEvent(this, vector, errorCode, kind);
+      return;
+    }
+    // An interrupt or NMI taken by checkEvents, which has just looked at everything pending at
+    // this boundary. Attention stays set only for what the next boundary could act on: an NMI
+    // still waiting, or an interrupt with IF still set (a trap gate), or whatever the delivery
+    // itself raises. Otherwise checkEvents would find nothing there, and the handler's first
+    // instruction can run in a block instead of being stepped.
+    this.attention = false;
     deliverEvent(this, vector, errorCode, kind);
+    if (this.nmiPending || (this.flags & IF) !== 0) this.attention = true;
   }
 
   /** The vCPU becomes runnable again (interrupt while halted, SIPI). */
@@ -382,13 +451,42 @@ export class Cpu {
 
   private refillFetch(lin: number): void {
     const pa = this.translate(lin, 2);
-    this.fetchPa = pa - (pa % 4096);
-    const dc = this.host.decodeCache;
-    this.fetchArr = dc.page(this.fetchPa);
-    // Looked up even with the JIT off, so turning it on (blocks.enabled) takes effect at once.
-    this.fetchBlocks = this.fetchArr !== null ? dc.blocks.page(this.fetchPa) : null;
+    // Integer bit operations keep the low 12 bits of addresses beyond 2^32 too (and are no fmod).
     this.fetchLin = lin - (lin & 0xfff);
+    this.enterCodePage(pa - (pa & 0xfff));
   }
+
+  /** The code page is now the physical page pagePa: its decoded instructions and blocks. */
+  private enterCodePage(pagePa: number): void {
+    const slot = (pagePa >>> 12) & (FETCH_PAGES - 1);
+    if (this.fetchPagePa[slot] === pagePa) {
+      this.fetchPa = pagePa;
+      this.fetchArr = this.fetchPageArr[slot];
+      this.fetchBlocks = this.fetchPageBlocks[slot];
+      return;
+    }
+    const dc = this.host.decodeCache;
+    const arr = dc.page(pagePa);
+    this.fetchPa = pagePa;
+    this.fetchArr = arr;
+    // Looked up even with the JIT off, so turning it on (blocks.enabled) takes effect at once.
+    this.fetchBlocks = arr !== null ? dc.blocks.page(pagePa) : null;
+    if (arr !== null) {
+      this.fetchPagePa[slot] = pagePa;
+      this.fetchPageArr[slot] = arr;
+      this.fetchPageBlocks[slot] = this.fetchBlocks;
+    }
+  }
+
+  /**
+   * The arrays of recently fetched code pages, by physical address (direct-mapped): code
+   * that moves between a few pages (calls into a library page, interrupt stubs) finds them
+   * again after the translation without the decode cache lookups. The arrays of a physical
+   * page never change identity (the caches only clear their entries), so this is exact.
+   */
+  private readonly fetchPagePa = new Float64Array(FETCH_PAGES).fill(-1);
+  private readonly fetchPageArr: (Insn | undefined)[][] = new Array(FETCH_PAGES).fill(NO_INSNS);
+  private readonly fetchPageBlocks: (BlockPage | null)[] = new Array(FETCH_PAGES).fill(null);
 
   private decodeAt(lin: number, off: number): Insn {
     if (this.fetchArr === null) {
@@ -560,6 +658,23 @@ export class Cpu {
       return tlbFill(this, lin, access) + (lin & 0xfff);
     }
     return this.tlbPa[idx] + (lin & 0xfff);
+  }
+
+  /**
+   * For system code that makes several accesses in a row (descriptor and gate reads,
+   * interrupt frames): the physical address of [lin, lin + len) when it lies in one page
+   * of plain RAM (for writes: RAM holding no decoded code), else -1. It translates as the
+   * first of those accesses would (same TLB fill, same fault), so with nothing translated
+   * in between, reading or writing the bytes at the result is exactly what the accesses
+   * one by one would do; on -1 the caller makes them one by one.
+   */
+  spanPa(lin: number, len: number, access: 0 | 1): number {
+    const pa = this.translate(lin, access);
+    if ((lin & 0xfff) + len > 4096) return -1;
+    const phys = this.host.phys;
+    if (pa + len > phys.size) return -1;
+    const kind = phys.kind[pa >>> 12];
+    return (access === 0 ? (kind & PAGE_SPECIAL) === 0 : kind === PAGE_RAM) ? pa : -1;
   }
 
   readLin8(lin: number): number {
@@ -736,7 +851,7 @@ export class Cpu {
   }
 
   setRsp64(v: number): void {
-    this.gpr[4] = v % TWO32 | 0;
+    this.gpr[4] = v | 0; // ToInt32 keeps the low 32 bits (as v % 2^32 | 0, without an fmod)
     this.gpr[20] = Math.floor(v / TWO32) | 0;
   }
 

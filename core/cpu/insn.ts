@@ -49,11 +49,20 @@ export class Insn {
    * instruction enters the decode cache; true for uncached ones.
    */
   endsBlock = true;
+  /**
+   * Conditional branches: executions seen by the interpreter and how many were taken,
+   * counted up to BRANCH_SAMPLES. The JIT follows a strongly biased branch into a trace.
+   */
+  branchSeen = 0;
+  branchTaken = 0;
   /** The raw bytes, for messages and the disassembler. */
   bytes: Uint8Array = EMPTY;
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** Conditional branch executions the interpreter counts (Insn.branchSeen) before it stops. */
+export const BRANCH_SAMPLES = 1024;
 
 function unimplemented(cpu: Cpu, i: Insn): void {
   cpu.unsupported(i);

@@ -3,7 +3,7 @@
 // IST; #DF and triple fault by the classes of SDM table 6-5; and IRET.
 import type { Cpu } from './cpu';
 import { CpuFault, CpuStop, fault } from './fault';
-import { readDescriptor, loadCodeSegment, loadStackSegment, tssStack32, tssStack64, dpl } from './segments';
+import { readDescriptor, loadCodeSegment, loadStackSegment, tssStack32, tssStack64, dpl, descriptorBase, descriptorLimit } from './segments';
 import {
   A_DB, A_L, A_P, A_S, A_UNUSABLE, AC, CS, DF_VEC, DS, ES, FS, GS, GP, IF, NP, NT, RF, SS, TF, VM, IOPL,
   ID, VIF, VIP,
@@ -25,6 +25,8 @@ const CONTRIBUTORY = new Set([0, 10, 11, 12, 13]);
 /** Exceptions that push an error code (SDM table 6-1). */
 const HAS_ERROR_CODE = new Set([8, 10, 11, 12, 13, 14, 17, 21]);
 const TWO32 = 4294967296;
+/** Bounds of the canonical 48-bit address space (SDM vol. 1, 3.3.7.1). */
+const CANONICAL_LOW = -140737488355328, CANONICAL_HIGH = 140737488355328;
 
 /**
  * Delivers `vector`. A fault while delivering becomes #DF or a triple fault per
@@ -52,7 +54,7 @@ export function deliverEvent(c: Cpu, vector: number, errorCode: number | null, k
     }
     c.delivering = vec;
     try {
-      deliverOnce(c, vec, HAS_ERROR_CODE.has(vec) && k === EventKind.Exception ? (ec ?? 0) : null, k);
+      deliverOnce(c, vec, k === EventKind.Exception && HAS_ERROR_CODE.has(vec) ? (ec ?? 0) : null, k);
       c.delivering = -1;
       if (vec === 2) c.nmiBlocked = true;
       return;
@@ -80,7 +82,10 @@ function deliverOnce(c: Cpu, vec: number, ec: number | null, kind: EventKind): v
   const ext = kind === EventKind.External || kind === EventKind.Nmi ? 1 : 0;
   if (c.mode === 'real') return deliverReal(c, vec, retIp);
   if (c.mode === 'vm86') c.stopUnsupported('interrupt delivery from virtual-8086 mode');
-  if (c.efer & (1 << 10)) return deliverLong(c, vec, ec, retIp, soft, ext);
+  if (c.efer & (1 << 10)) {
+    if (ext === 1 && c.cpl === 0 && deliverLongKernel(c, vec, retIp)) return;
+    return deliverLong(c, vec, ec, retIp, soft, ext);
+  }
   return deliverProtected(c, vec, ec, retIp, soft, ext);
 }
 
@@ -97,20 +102,19 @@ function deliverReal(c: Cpu, vec: number, retIp: number): void {
   c.rip = c.nextRip = ip;
 }
 
-function readGate(c: Cpu, addr: number, size: number): number[] {
+/** Reads dword `k` of the gate descriptor at `addr` as an implicit supervisor access. */
+function readGate(c: Cpu, addr: number, k: number): number {
   const saved = c.sysAccess;
   c.sysAccess = true;
   try {
-    const out: number[] = [];
-    for (let k = 0; k < size; k += 4) out.push(c.readLin32(addr + k));
-    return out;
+    return c.readLin32(addr + 4 * k);
   } finally { c.sysAccess = saved; }
 }
 
 function deliverProtected(c: Cpu, vec: number, ec: number | null, retIp: number, soft: boolean, ext: number): void {
   const gateErr = vec * 8 + 2 + ext;
   if (vec * 8 + 7 > c.idtLimit) fault(GP, gateErr);
-  const [lo, hi] = readGate(c, c.idtBase + vec * 8, 8);
+  const lo = readGate(c, c.idtBase + vec * 8, 0), hi = readGate(c, c.idtBase + vec * 8, 1);
   const type = (hi >>> 8) & 0x1f;
   const gdpl = (hi >>> 13) & 3;
   if (type === 5) c.stopUnsupported(`task gate in the IDT (vector ${vec})`);
@@ -154,10 +158,70 @@ function deliverProtected(c: Cpu, vec: number, ec: number | null, retIp: number,
   c.updateMode();
 }
 
+/**
+ * deliverLong for the case every 64-bit kernel lives in: an external interrupt or NMI at
+ * CPL 0 through a present interrupt or trap gate without IST, to a 64-bit ring-0 code
+ * segment already marked accessed, with the gate, the descriptor and the new frame each in
+ * one page of RAM. The same accesses in the same order as deliverLong (so the same TLB
+ * fills and the same faults), the same checks and the same state changes, without the
+ * general path's detours. False, having changed nothing, when the case does not apply:
+ * deliverLong then does it all (its accesses find the same translations).
+ */
+function deliverLongKernel(c: Cpu, vec: number, retIp: number): boolean {
+  if (vec * 16 + 15 > c.idtLimit) return false;
+  const phys = c.host.phys, view = phys.view;
+  // At CPL 0 the implicit supervisor accesses are the CPL's own (no sysAccess needed).
+  const gatePa = c.spanPa(c.idtBase + vec * 16, 12, 0);
+  if (gatePa < 0) return false;
+  const lo = view.getInt32(gatePa, true), hi = view.getInt32(gatePa + 4, true), hi2 = view.getInt32(gatePa + 8, true);
+  const type = (hi >>> 8) & 0x1f;
+  if ((type !== 0xe && type !== 0xf) || !(hi & 0x8000) || (hi & 7) !== 0) return false;
+  const sel = lo >>> 16;
+  const index = sel & 0xfff8;
+  if ((sel & 0xfffc) === 0 || (sel & 4) !== 0 || index + 7 > c.gdtLimit) return false;
+  const descPa = c.spanPa(c.gdtBase + index, 8, 0);
+  if (descPa < 0) return false;
+  const dlo = view.getInt32(descPa, true), dhi = view.getInt32(descPa + 4, true);
+  const attr = ((dhi >>> 8) & 0xff) | ((dhi >>> 8) & 0xf000);
+  // Present, accessed code segment, DPL 0 (so the handler runs at CPL 0 whether conforming or
+  // not), L set and D clear: every check of deliverLong and loadCodeSegment passes.
+  if ((attr & (A_S | 8 | A_P | 1 | 0x60 | A_L | A_DB)) !== (A_S | 8 | A_P | 1 | A_L)) return false;
+  const offset = hi2 * TWO32 + (((hi & 0xffff0000) | (lo & 0xffff)) >>> 0);
+  if (offset < CANONICAL_LOW || offset >= CANONICAL_HIGH) return false;
+  const oldRsp = c.reg64(4);
+  const rsp = oldRsp - (oldRsp & 15);
+  const top = rsp - 8, bottom = rsp - 40;
+  if (bottom < CANONICAL_LOW || top >= CANONICAL_HIGH || Math.floor(top / 4096) !== Math.floor(bottom / 4096)) return false;
+  const flags = c.getFlags();
+  const topPa = c.spanPa(top, 8, 1);
+  if (topPa < 0) return false;
+  const pa = topPa - 32;
+  storeFrame64(view, pa + 32, c.segSel[SS]);
+  storeFrame64(view, pa + 24, oldRsp);
+  storeFrame64(view, pa + 16, flags);
+  storeFrame64(view, pa + 8, c.segSel[CS]);
+  storeFrame64(view, pa, retIp);
+  phys.written[pa >>> 12] = 1;
+  c.setSegment(CS, sel & 0xfffc, descriptorBase(dlo, dhi), descriptorLimit(dlo, dhi, attr), attr);
+  c.setRsp64(bottom);
+  c.setFlags(flags & ~(TF | NT | VM | RF | ((type & 1) ? 0 : IF)), 0xffffffff);
+  c.rip = c.nextRip = offset;
+  c.updateMode();
+  return true;
+}
+
 function deliverLong(c: Cpu, vec: number, ec: number | null, retIp: number, soft: boolean, ext: number): void {
   const gateErr = vec * 8 + 2 + ext;
   if (vec * 16 + 15 > c.idtLimit) fault(GP, gateErr);
-  const [lo, hi, hi2] = readGate(c, c.idtBase + vec * 16, 16);
+  const gate = c.idtBase + vec * 16;
+  // Implicit supervisor accesses differ from the CPL's own only at CPL 3 (Cpu.translate, tlbFill).
+  if (c.cpl !== 3) readGate64(c, gate);
+  else {
+    const saved = c.sysAccess;
+    c.sysAccess = true;
+    try { readGate64(c, gate); } finally { c.sysAccess = saved; }
+  }
+  const lo = gateLo, hi = gateHi, hi2 = gateHi2;
   const type = (hi >>> 8) & 0x1f;
   const gdpl = (hi >>> 13) & 3;
   if (type !== 0xe && type !== 0xf) fault(GP, gateErr);
@@ -178,22 +242,16 @@ function deliverLong(c: Cpu, vec: number, ec: number | null, retIp: number, soft
   const oldRsp = c.reg64(4);
   let rsp = oldRsp;
   if (newCpl < c.cpl || ist) rsp = tssStack64(c, newCpl, ist);
-  rsp = rsp - (rsp % 16 + 16) % 16; // 64-bit delivery aligns RSP to 16 bytes (SDM 6.14.2)
-  const frame: number[] = [oldSs, oldRsp, flags, oldCs, retIp];
-  if (ec !== null) frame.push(ec);
+  rsp -= rsp & 15; // 64-bit delivery aligns RSP to 16 bytes (SDM 6.14.2); & takes the low bits of any integer
   // The frame is written before any state changes, so a fault here leaves the vCPU intact.
   const saveCpl = c.cpl;
-  const savedSys = c.sysAccess;
-  if (newCpl < 3) c.sysAccess = true; // the new stack is accessed with the handler's privilege
-  try {
-    let sp = rsp;
-    for (const v of frame) {
-      sp = c.canonical(sp - 8, SS);
-      c.writeLin64(sp, v % TWO32 | 0, Math.floor(v / TWO32) | 0);
-    }
-    rsp = sp;
-  } finally {
-    c.sysAccess = savedSys;
+  // The new stack is accessed with the handler's privilege: that differs from the CPL's own only from CPL 3.
+  if (newCpl < 3 && c.cpl === 3) {
+    const savedSys = c.sysAccess;
+    c.sysAccess = true;
+    try { rsp = writeFrame64(c, rsp, oldSs, oldRsp, flags, oldCs, retIp, ec); } finally { c.sysAccess = savedSys; }
+  } else {
+    rsp = writeFrame64(c, rsp, oldSs, oldRsp, flags, oldCs, retIp, ec);
   }
   if (newCpl < saveCpl) c.setSegment(SS, newCpl, 0, 0, A_UNUSABLE | (newCpl << 5) | A_DB | A_P | 0x13);
   loadCodeSegment(c, sel, d, newCpl);
@@ -201,6 +259,138 @@ function deliverLong(c: Cpu, vec: number, ec: number | null, retIp: number, soft
   c.setFlags(flags & ~(TF | NT | VM | RF | ((type & 1) ? 0 : IF)), 0xffffffff);
   c.rip = c.nextRip = c.canonical(offset, CS);
   c.updateMode();
+}
+
+/** Pushes a 64-bit interrupt frame (SS, RSP, RFLAGS, CS, RIP, error code) below rsp; returns the new RSP. */
+function writeFrame64(c: Cpu, rsp: number, oldSs: number, oldRsp: number, flags: number, oldCs: number, retIp: number, ec: number | null): number {
+  const words = ec !== null ? 6 : 5;
+  // The whole frame in one page of RAM (the usual case): one translation, made as the
+  // first push makes it (same address, so the same #PF and CR2), then the stores.
+  const top = rsp - 8, bottom = rsp - 8 * words;
+  const onePage = bottom >= CANONICAL_LOW && top < CANONICAL_HIGH && Math.floor(top / 4096) === Math.floor(bottom / 4096);
+  const topPa = onePage ? c.spanPa(top, 8, 1) : -1;
+  if (topPa >= 0) {
+    const pa = topPa - 8 * (words - 1);
+    const phys = c.host.phys;
+    storeFrame64(phys.view, pa + 8 * (words - 1), oldSs);
+    storeFrame64(phys.view, pa + 8 * (words - 2), oldRsp);
+    storeFrame64(phys.view, pa + 8 * (words - 3), flags);
+    storeFrame64(phys.view, pa + 8 * (words - 4), oldCs);
+    storeFrame64(phys.view, pa + 8 * (words - 5), retIp);
+    if (ec !== null) storeFrame64(phys.view, pa, ec);
+    phys.written[pa >>> 12] = 1;
+    rsp -= 8 * words;
+  } else {
+    rsp = pushFrame64(c, rsp, oldSs);
+    rsp = pushFrame64(c, rsp, oldRsp);
+    rsp = pushFrame64(c, rsp, flags);
+    rsp = pushFrame64(c, rsp, oldCs);
+    rsp = pushFrame64(c, rsp, retIp);
+    if (ec !== null) rsp = pushFrame64(c, rsp, ec);
+  }
+  return rsp;
+}
+
+let gateLo = 0, gateHi = 0, gateHi2 = 0;
+
+/** Reads the three dwords of a 64-bit gate that matter into gateLo/gateHi/gateHi2. */
+function readGate64(c: Cpu, gate: number): void {
+  // The gate in one page of RAM (the usual case): one translation, as the first read makes it.
+  const pa = c.spanPa(gate, 12, 0);
+  if (pa >= 0) {
+    const view = c.host.phys.view;
+    gateLo = view.getInt32(pa, true); gateHi = view.getInt32(pa + 4, true); gateHi2 = view.getInt32(pa + 8, true);
+  } else {
+    gateLo = c.readLin32(gate); gateHi = c.readLin32(gate + 4); gateHi2 = c.readLin32(gate + 8);
+  }
+}
+
+/** Writes one quadword of a 64-bit interrupt frame below `sp`; returns the new stack pointer. */
+function pushFrame64(c: Cpu, sp: number, v: number): number {
+  const nsp = c.canonical(sp - 8, SS);
+  c.writeLin64(nsp, v | 0, Math.floor(v / TWO32) | 0);
+  return nsp;
+}
+
+function storeFrame64(view: DataView, pa: number, v: number): void {
+  view.setInt32(pa, v | 0, true);
+  view.setInt32(pa + 4, Math.floor(v / TWO32) | 0, true);
+}
+
+/** The quadwords popStack64 popped: low and high halves. */
+const popLo = new Int32Array(3), popHi = new Int32Array(3);
+
+/**
+ * Pops `n` (at most 3) quadwords in 64-bit mode, as n c.pop(8) calls would: one
+ * translation (the first pop's) when they lie in one page of RAM, else pop by pop.
+ */
+function popStack64(c: Cpu, n: number): void {
+  const sp = c.reg64(4), last = sp + 8 * n - 1;
+  if (sp >= CANONICAL_LOW && last < CANONICAL_HIGH && Math.floor(sp / 4096) === Math.floor(last / 4096)) {
+    const pa = c.spanPa(sp, 8 * n, 0);
+    if (pa >= 0) {
+      const view = c.host.phys.view;
+      for (let k = 0; k < n; k++) { popLo[k] = view.getInt32(pa + 8 * k, true); popHi[k] = view.getInt32(pa + 8 * k + 4, true); }
+      c.setRsp64(sp + 8 * n);
+      c.hi = popHi[n - 1];
+      return;
+    }
+  }
+  for (let k = 0; k < n; k++) { popLo[k] = c.pop(8); popHi[k] = c.hi; }
+}
+
+/**
+ * The rest of IRETQ (RIP, CS and RFLAGS popped) for the case of every 64-bit kernel: from
+ * CPL 0 to CPL 0, to a present, accessed, 64-bit ring-0 code segment in the GDT, with SS
+ * null or a present, accessed, writable ring-0 data segment, each descriptor in one page
+ * of RAM. The same accesses in the same order as iret (so the same TLB fills and faults),
+ * the same checks and the same state changes. False, having made only reads that the
+ * general path then repeats (finding the same translations), when the case does not apply.
+ */
+function iretqKernel(c: Cpu, target: number, csSel: number, fl: number): boolean {
+  const phys = c.host.phys, view = phys.view;
+  const csIndex = csSel & 0xfff8;
+  if ((csSel & 4) !== 0 || csIndex + 7 > c.gdtLimit) return false;
+  const csPa = c.spanPa(c.gdtBase + csIndex, 8, 0);
+  if (csPa < 0) return false;
+  const clo = view.getInt32(csPa, true), chi = view.getInt32(csPa + 4, true);
+  const cattr = ((chi >>> 8) & 0xff) | ((chi >>> 8) & 0xf000);
+  // Present accessed code, DPL 0 (= RPL, conforming or not), L set and D clear.
+  if ((cattr & (A_S | 8 | A_P | 1 | 0x60 | A_L | A_DB)) !== (A_S | 8 | A_P | 1 | A_L)) return false;
+  if (target < CANONICAL_LOW || target >= CANONICAL_HIGH) return false;
+  // RSP and SS are popped next; their page is the one the first three came from, or not.
+  const sp0 = c.reg64(4);
+  const last = sp0 + 15;
+  if (sp0 < CANONICAL_LOW || last >= CANONICAL_HIGH || Math.floor(sp0 / 4096) !== Math.floor(last / 4096)) return false;
+  const stackPa = c.spanPa(sp0, 16, 0);
+  if (stackPa < 0) return false;
+  const sp = view.getInt32(stackPa, true), spHi = view.getInt32(stackPa + 4, true);
+  const ssSel = view.getInt32(stackPa + 8, true) & 0xffff;
+  let slo = 0, shi = 0, sattr = 0;
+  if ((ssSel & 0xfffc) !== 0) {
+    const ssIndex = ssSel & 0xfff8;
+    if ((ssSel & 3) !== 0 || (ssSel & 4) !== 0 || ssIndex + 7 > c.gdtLimit) return false;
+    const ssPa = c.spanPa(c.gdtBase + ssIndex, 8, 0);
+    if (ssPa < 0) return false;
+    slo = view.getInt32(ssPa, true); shi = view.getInt32(ssPa + 4, true);
+    sattr = ((shi >>> 8) & 0xff) | ((shi >>> 8) & 0xf000);
+    // Present, accessed, writable data segment of DPL 0.
+    if ((sattr & (A_S | 8 | 2 | A_P | 1 | 0x60)) !== (A_S | 2 | A_P | 1)) return false;
+  } else if ((ssSel & 3) !== 0) {
+    return false;
+  }
+  // What iret does from here: pop RSP and SS, load CS, RFLAGS, SS, RSP, then the mode and RIP.
+  c.setRsp64(sp0 + 16);
+  c.hi = view.getInt32(stackPa + 12, true);
+  c.setSegment(CS, csSel & 0xfffc, descriptorBase(clo, chi), descriptorLimit(clo, chi, cattr), cattr);
+  c.setFlags(fl, TF | NT | RF | AC | ID | 0xfd5 | IOPL | VIF | VIP | IF);
+  if ((ssSel & 0xfffc) === 0) c.setSegment(SS, ssSel, 0, 0, A_UNUSABLE | A_DB);
+  else c.setSegment(SS, ssSel, descriptorBase(slo, shi), descriptorLimit(slo, shi, sattr), sattr);
+  c.setRsp64(spHi * TWO32 + (sp >>> 0));
+  c.updateMode();
+  c.nextRip = target;
+  c.nmiBlocked = false;
+  return true;
 }
 
 /** IRET/IRETD/IRETQ (SDM vol. 2, IRET; operand size in bytes). */
@@ -218,11 +408,19 @@ export function iret(c: Cpu, size: number): void {
   }
   if (c.mode === 'vm86') c.stopUnsupported('IRET in virtual-8086 mode');
   if (c.flags & NT && !(c.efer & (1 << 10))) c.stopUnsupported('IRET with EFLAGS.NT set (task return)');
-  const ip = c.pop(size); const ipHi = c.hi;
-  const csSel = c.pop(size) & 0xffff;
-  const fl = c.pop(size);
+  const quads = c.mode64 && size === 8;
+  let ip: number, ipHi: number, csSel: number, fl: number;
+  if (quads) {
+    popStack64(c, 3);
+    ip = popLo[0]; ipHi = popHi[0]; csSel = popLo[1] & 0xffff; fl = popLo[2];
+  } else {
+    ip = c.pop(size); ipHi = c.hi;
+    csSel = c.pop(size) & 0xffff;
+    fl = c.pop(size);
+  }
   const rpl = csSel & 3;
   if ((csSel & 0xfffc) === 0) fault(GP, 0);
+  if (quads && rpl === 0 && c.cpl === 0 && iretqKernel(c, ipHi * TWO32 + (ip >>> 0), csSel, fl)) return;
   const d = readDescriptor(c, csSel);
   if (!(d.attr & A_S) || !(d.attr & 8) || rpl < c.cpl) fault(GP, csSel & 0xfffc);
   if ((d.attr & 4) ? dpl(d.attr) > rpl : dpl(d.attr) !== rpl) fault(GP, csSel & 0xfffc);
@@ -237,8 +435,14 @@ export function iret(c: Cpu, size: number): void {
   const toOuter = rpl > c.cpl;
   if (toOuter || c.mode64) {
     // Return to outer privilege, or any IRETQ in 64-bit mode: SS:RSP are popped too.
-    const sp = c.pop(size); const spHi = c.hi;
-    const ssSel = c.pop(size) & 0xffff;
+    let sp: number, spHi: number, ssSel: number;
+    if (quads) {
+      popStack64(c, 2);
+      sp = popLo[0]; spHi = popHi[0]; ssSel = popLo[1] & 0xffff;
+    } else {
+      sp = c.pop(size); spHi = c.hi;
+      ssSel = c.pop(size) & 0xffff;
+    }
     loadCodeSegment(c, csSel, d, rpl);
     if (!(c.mode64 || (d.attr & A_L && c.efer & (1 << 10))) && target > d.limit) fault(GP, 0);
     c.setFlags(fl, mask);

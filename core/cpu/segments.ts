@@ -17,11 +17,19 @@ export interface Descriptor {
 }
 
 export function parseDescriptor(lo: number, hi: number, addr: number): Descriptor {
-  const base = ((lo >>> 16) | ((hi & 0xff) << 16) | (hi & 0xff000000)) >>> 0;
-  let limit = (lo & 0xffff) | (hi & 0xf0000);
   const attr = ((hi >>> 8) & 0xff) | ((hi >>> 8) & 0xf000);
-  if (attr & A_G) limit = ((limit << 12) | 0xfff) >>> 0;
-  return { lo, hi, base, limit, attr, addr };
+  return { lo, hi, base: descriptorBase(lo, hi), limit: descriptorLimit(lo, hi, attr), attr, addr };
+}
+
+/** A code/data descriptor's base address. */
+export function descriptorBase(lo: number, hi: number): number {
+  return ((lo >>> 16) | ((hi & 0xff) << 16) | (hi & 0xff000000)) >>> 0;
+}
+
+/** A code/data descriptor's limit in bytes (scaled by 4 KiB when G is set); `attr` as parseDescriptor packs it. */
+export function descriptorLimit(lo: number, hi: number, attr: number): number {
+  const limit = (lo & 0xffff) | (hi & 0xf0000);
+  return attr & A_G ? ((limit << 12) | 0xfff) >>> 0 : limit;
 }
 
 export function dpl(attr: number): number {
@@ -41,15 +49,25 @@ export function readDescriptor(c: Cpu, sel: number, vec = GP): Descriptor {
   }
   if (index + 7 > limit) fault(vec, sel & 0xfffc);
   const addr = base + index;
+  // Implicit supervisor accesses differ from the CPL's own only at CPL 3 (Cpu.translate, tlbFill).
+  if (c.cpl !== 3) return readDescriptorAt(c, addr);
   const saved = c.sysAccess;
   c.sysAccess = true;
   try {
-    const lo = c.readLin32(addr);
-    const hi = c.readLin32(addr + 4);
-    return parseDescriptor(lo, hi, addr);
+    return readDescriptorAt(c, addr);
   } finally {
     c.sysAccess = saved;
   }
+}
+
+function readDescriptorAt(c: Cpu, addr: number): Descriptor {
+  // Both dwords in one page of RAM (the usual case): one translation, as the first read makes it.
+  const pa = c.spanPa(addr, 8, 0);
+  if (pa >= 0) {
+    const view = c.host.phys.view;
+    return parseDescriptor(view.getInt32(pa, true), view.getInt32(pa + 4, true), addr);
+  }
+  return parseDescriptor(c.readLin32(addr), c.readLin32(addr + 4), addr);
 }
 
 /** Reads the upper 8 bytes of a 16-byte system descriptor in long mode (base bits 63:32). */

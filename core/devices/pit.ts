@@ -111,12 +111,14 @@ export class Pit implements PortDevice, TimedDevice {
   // ---- PortDevice ----
 
   portRead(port: number, size: AccessSize): number {
+    this.deadlineValid = false;
     let v = 0;
     for (let i = 0; i < size; i++) v |= this.readByte((port + i) & 3) << (8 * i);
     return v >>> 0;
   }
 
   portWrite(port: number, size: AccessSize, value: number): void {
+    this.deadlineValid = false;
     for (let i = 0; i < size; i++) this.writeByte((port + i) & 3, (value >>> (8 * i)) & 0xff);
   }
 
@@ -285,6 +287,7 @@ export class Pit implements PortDevice, TimedDevice {
 
   /** Channel 2's gate is port 0x61 bit 0; channels 0 and 1 have theirs tied high. */
   setGate(index: number, level: boolean): void {
+    this.deadlineValid = false;
     const c = this.channels[index];
     if (c.gate === level) return;
     const tick = this.tick();
@@ -440,12 +443,24 @@ export class Pit implements PortDevice, TimedDevice {
 
   // ---- IRQ 0 ----
 
+  /**
+   * nextDeadlineNs() as last computed, while deadlineValid: it depends only on channel 0 and
+   * irqTick, which change only in the methods that clear deadlineValid (port accesses, the
+   * gate, fire). The scheduler asks twice per round; this is the costly one of its devices.
+   */
+  private deadlineNs = Infinity;
+  private deadlineValid = false;
+
   nextDeadlineNs(): number {
+    if (this.deadlineValid) return this.deadlineNs;
     const t = this.nextTransition(0, this.irqTick);
-    return t === Infinity ? Infinity : Pit.nsOfTick(t);
+    this.deadlineNs = t === Infinity ? Infinity : Pit.nsOfTick(t);
+    this.deadlineValid = true;
+    return this.deadlineNs;
   }
 
   fire(nowNs: number): void {
+    this.deadlineValid = false;
     this.updateIrq(Pit.ticksAt(nowNs));
   }
 

@@ -66,8 +66,13 @@ export class MmioBus {
     this.ranges.push({ base, end: base + length, dev });
   }
 
+  /** The range the last access hit: accesses come in runs to one device (a LAPIC, say). */
+  private last: MmioRange | undefined = undefined;
+
   find(pa: number): MmioRange | undefined {
-    for (const r of this.ranges) if (pa >= r.base && pa < r.end) return r;
+    const l = this.last;
+    if (l !== undefined && pa >= l.base && pa < l.end) return l;
+    for (const r of this.ranges) if (pa >= r.base && pa < r.end) { this.last = r; return r; }
     return undefined;
   }
 

@@ -8,6 +8,9 @@ import type { LocalApic } from '../apic/lapic';
 import type { Vmm } from './vmm';
 import { GP_FAULT } from '../apic/types';
 import { X2APIC_MSR_FIRST, X2APIC_MSR_LAST } from '../apic/registers';
+import { EXIT_INDEX } from './types';
+
+const MMIO_EXIT = EXIT_INDEX.MMIO;
 
 export const XAPIC_DEFAULT_BASE = 0xfee00000;
 /** The window the MMIO bus routes to the LAPICs: the default page (relocation within it is honoured per vCPU). */
@@ -44,17 +47,16 @@ export class ApicMmio implements MmioDevice {
 
   private target(offset: number): LocalApic | null {
     const l = this.lapics[this.current];
-    const pa = XAPIC_DEFAULT_BASE + offset;
     // Only the page this vCPU's IA32_APIC_BASE points at, and only in xAPIC mode.
-    if (l.mode() !== 'xapic' || pa - (pa % 4096) !== l.mmioBase()) return null;
+    if (!l.mmioEnabled() || XAPIC_DEFAULT_BASE + (offset & ~0xfff) !== l.mmioBase()) return null;
     return l;
   }
 
   mmioRead(offset: number, size: AccessSize): number {
     const l = this.target(offset);
-    const value = l ? l.readMmio(offset & 0xfff, size) >>> 0 : ONES[size];
+    const value = l !== null ? l.readMmio(offset & 0xfff, size) >>> 0 : ONES[size];
     // The qualification is built only when someone looks (events on): LAPIC accesses are frequent.
-    this.vmm.exit(this.current, 'MMIO', this.vmm.detailed()
+    this.vmm.exitAt(this.current, MMIO_EXIT, this.vmm.detailed()
       ? { address: XAPIC_DEFAULT_BASE + offset, size, direction: 'read', value, region: l ? 'lapic' : 'unassigned', register: apicRegisterName(offset & 0xfff) }
       : LAPIC_ACCESS);
     return value;
@@ -62,11 +64,12 @@ export class ApicMmio implements MmioDevice {
 
   mmioWrite(offset: number, size: AccessSize, value: number): void {
     const l = this.target(offset);
-    this.vmm.exit(this.current, 'MMIO', this.vmm.detailed()
+    this.vmm.exitAt(this.current, MMIO_EXIT, this.vmm.detailed()
       ? { address: XAPIC_DEFAULT_BASE + offset, size, direction: 'write', value: value >>> 0, region: l ? 'lapic' : 'unassigned', register: apicRegisterName(offset & 0xfff) }
       : LAPIC_ACCESS);
-    if (l && (offset & 0xff0) === 0xb0) this.vmm.checkEoi(this.current);
-    if (l) l.writeMmio(offset & 0xfff, size, value);
+    if (l === null) return;
+    if ((offset & 0xff0) === 0xb0) this.vmm.checkEoi(this.current);
+    l.writeMmio(offset & 0xfff, size, value);
   }
 }
 

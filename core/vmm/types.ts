@@ -33,6 +33,9 @@ export interface ExitQualification {
   sipiVector?: number;
 }
 
+/** The qualification of exits that carry none (HLT, PAUSE): one shared, frozen object. */
+export const NO_QUALIFICATION: ExitQualification = Object.freeze({});
+
 /** VM_CAP_*: behaviours a VMM opts into per VM. */
 export const CAPABILITIES = ['ipi-exit', 'hlt-exit', 'pause-exit'] as const;
 export type Capability = (typeof CAPABILITIES)[number];

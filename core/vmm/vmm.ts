@@ -12,6 +12,22 @@ import { CS, IF } from '../cpu/regs';
 import type { EventStream, StopReason } from '../trace/events';
 import { Capability, EXIT_INDEX, EXIT_REASONS, ExitQualification, ExitReason, Quirk, RunState } from './types';
 import { highestVector } from '../apic/lapic';
+
+const HLT_INDEX = EXIT_INDEX.HLT, PAUSE_INDEX = EXIT_INDEX.PAUSE;
+
+/** Exit reason -> index in EXIT_REASONS: comparisons of interned strings, cheaper than a hash lookup. */
+function exitIndex(reason: ExitReason): number {
+  switch (reason) {
+    case 'INOUT': return EXIT_INDEX.INOUT;
+    case 'MMIO': return EXIT_INDEX.MMIO;
+    case 'RDMSR': return EXIT_INDEX.RDMSR;
+    case 'WRMSR': return EXIT_INDEX.WRMSR;
+    case 'CPUID': return EXIT_INDEX.CPUID;
+    case 'HLT': return HLT_INDEX;
+    case 'PAUSE': return PAUSE_INDEX;
+    default: return EXIT_INDEX[reason];
+  }
+}
 import type { PhysicalMemory } from '../memory/physical';
 import { flushTlb } from '../cpu/mmu';
 
@@ -42,7 +58,7 @@ export interface VmmHost {
 export class Vmm implements ApicBus, IoApicSink {
   /** Exit counts: [vcpu * EXIT_REASONS.length + reason]. */
   readonly exitCounts: Uint32Array;
-  /** The last exit of each vCPU (for the debugger). */
+  /** The last exit of each vCPU (for the debugger): null before the first, then one record updated in place. */
   readonly lastExit: ({ reason: ExitReason; qualification: ExitQualification } | null)[];
   /** APIC ID -> LocalApic, for physical unicast in O(1). */
   private readonly byApicId = new Map<number, LocalApic>();
@@ -61,6 +77,11 @@ export class Vmm implements ApicBus, IoApicSink {
   /** ept-invalidate-no-wait: vCPUs that may still use the old mapping of a remapped page, until their next exit. */
   private readonly staleEpt = new Map<number, { old: Uint8Array; vcpus: Set<number> }>();
   phys: PhysicalMemory | null = null;
+  /** VM_CAP_HALT_EXIT / VM_CAP_PAUSE_EXIT, looked up once (checked at every exit). */
+  private readonly hltExit: boolean;
+  private readonly pauseExit: boolean;
+  /** The deferred-irr-ack quirk, looked up once (checked at every injection). */
+  private readonly deferredIrrAck: boolean;
 
   /** The LAPICs, one per vCPU (attach() fills it: they need this Vmm as their bus first). */
   readonly lapics: LocalApic[] = [];
@@ -74,6 +95,9 @@ export class Vmm implements ApicBus, IoApicSink {
     this.lastExit = cpus.map(() => null);
     this.deferredIrr = new Int16Array(cpus.length).fill(-1);
     this.pendingInit = new Uint8Array(cpus.length);
+    this.hltExit = options.capabilities.has('hlt-exit');
+    this.pauseExit = options.capabilities.has('pause-exit');
+    this.deferredIrrAck = options.quirks.has('deferred-irr-ack');
   }
 
   attach(lapics: readonly LocalApic[]): void {
@@ -85,9 +109,14 @@ export class Vmm implements ApicBus, IoApicSink {
 
   /** Records an exit: counted, remembered, and an event. */
   exit(vcpu: number, reason: ExitReason, qualification: ExitQualification): void {
+    this.exitAt(vcpu, exitIndex(reason), qualification);
+  }
+
+  /** exit() with the reason given by its index in EXIT_REASONS (frequent callers look it up once). */
+  exitAt(vcpu: number, index: number, qualification: ExitQualification): void {
     // HLT and PAUSE leave the guest only with their capability (VM_CAP_HALT_EXIT, VM_CAP_PAUSE_EXIT).
-    if (reason === 'HLT' && !this.hasCapability('hlt-exit')) return;
-    if (reason === 'PAUSE' && !this.hasCapability('pause-exit')) return;
+    if (index === HLT_INDEX && !this.hltExit) return;
+    if (index === PAUSE_INDEX && !this.pauseExit) return;
     if (this.staleEpt.size !== 0) this.exitedForEpt(vcpu);
     const deferred = this.deferredIrr[vcpu];
     if (deferred >= 0) {
@@ -96,8 +125,12 @@ export class Vmm implements ApicBus, IoApicSink {
       l.irr[deferred >>> 5] &= ~(1 << (deferred & 31));
       this.deferredIrr[vcpu] = -1;
     }
-    this.exitCounts[vcpu * EXIT_REASONS.length + EXIT_INDEX[reason]]++;
-    this.lastExit[vcpu] = { reason, qualification };
+    this.exitCounts[vcpu * EXIT_REASONS.length + index]++;
+    const reason = EXIT_REASONS[index];
+    // One record per vCPU, rewritten in place: exits are frequent (every LAPIC access).
+    const last = this.lastExit[vcpu];
+    if (last === null) this.lastExit[vcpu] = { reason, qualification };
+    else { last.reason = reason; last.qualification = qualification; }
     if (this.host.events.active) this.host.events.emit(vcpu, 'exit', { reason, ...qualification });
   }
 
@@ -107,7 +140,7 @@ export class Vmm implements ApicBus, IoApicSink {
   }
 
   exitCount(vcpu: number, reason: ExitReason): number {
-    return this.exitCounts[vcpu * EXIT_REASONS.length + EXIT_INDEX[reason]];
+    return this.exitCounts[vcpu * EXIT_REASONS.length + exitIndex(reason)];
   }
 
   hasCapability(c: Capability): boolean {
@@ -155,6 +188,13 @@ export class Vmm implements ApicBus, IoApicSink {
     }
   }
 
+  /** sendIpi of a fixed IPI to one physical destination (LocalApic.sendIcr's common case), without the message. */
+  sendFixedUnicast(src: LocalApic, dest: number, vector: number, x2apic: boolean): void {
+    const id = unicastPhysicalId(dest, 'physical', x2apic);
+    const t = id >= 0 ? this.byApicId.get(id) : undefined;
+    if (t !== undefined && t.mode() !== 'disabled' && matchesDestination(t, dest, 'physical', x2apic)) this.accept(t, vector, 'edge', 'ipi');
+  }
+
   /** Offers a fixed interrupt to a LAPIC and checks the invariants hardware guarantees. */
   private accept(t: LocalApic, vector: number, trigger: 'edge' | 'level', source: 'ipi' | 'ioapic'): void {
     const r = t.acceptInterrupt(vector, trigger, source);
@@ -176,7 +216,7 @@ export class Vmm implements ApicBus, IoApicSink {
    * deferred-irr-ack the vector also stays in IRR until the vCPU's next exit.
    */
   injected(vcpu: number, vector: number): void {
-    if (!this.hasQuirk('deferred-irr-ack')) return;
+    if (!this.deferredIrrAck) return;
     const l = this.lapics[vcpu];
     l.irr[vector >>> 5] |= 1 << (vector & 31);
     this.deferredIrr[vcpu] = vector;

@@ -7,7 +7,29 @@
 import { Code, Mnemonic } from 'iced-x86';
 import type { Cpu } from '../cpu';
 import type { Insn } from '../insn';
+import type { BlockPage } from './cache';
 import { K_IMM, K_MEM, K_NONE, K_REG, K_XMM } from '../regs';
+
+/** How a trace goes on after one of its instructions (cache.ts builds them, compile.ts compiles them). */
+export const LINK_NONE = 0, LINK_NEXT = 1, LINK_JMP = 2, LINK_CALL = 3, LINK_RET = 4, LINK_TAKEN = 5, LINK_FALL = 6;
+
+export interface TraceLink {
+  /** LINK_NEXT (the next instruction, in another page), _JMP, _CALL, _RET, _TAKEN or _FALL (a conditional branch's way). */
+  kind: number;
+  /** Linear offset of the code that follows, from the block start. */
+  target: number;
+  /** Index of the page it lies in (0: the block's own page). */
+  page: number;
+  /** Physical address of that page when the trace changes page there (checked at run time), else -1. */
+  pagePa: number;
+}
+
+/** One instruction of a trace: its linear offset from the block start, its page, and how the trace goes on after it. */
+export interface TraceStep {
+  off: number;
+  page: number;
+  link: TraceLink | null;
+}
 
 /** Runs a block; may return the block that follows in the same page (the run loop checks and runs it). */
 export type BlockFn = (c: Cpu, end: number) => Block | undefined;
@@ -15,6 +37,13 @@ export type BlockFn = (c: Cpu, end: number) => Block | undefined;
 export class Block {
   /** Set when a write hits the block's bytes: the running block leaves at its next check. */
   dead = false;
+  /**
+   * Traces (cache.ts) run code from more than one run of bytes: the physical [start, end)
+   * ranges after the first one (startPa..endPa), flat, and the other pages whose live
+   * lists hold the block (so that a write to any of them kills it). Null for plain blocks.
+   */
+  spans: number[] | null = null;
+  others: BlockPage[] | null = null;
   constructor(
     /** Compiled code; null marks a start the JIT declined (interpreted, never retried until invalidated). */
     public fn: BlockFn | null,
@@ -30,6 +59,10 @@ export class Block {
 
 /** Longest block, in instructions. */
 export const MAX_BLOCK = 48;
+/** Longest trace (a block that follows branches, calls and returns: cache.ts), in instructions. */
+export const MAX_TRACE = 160;
+/** Most code pages one trace runs from. */
+export const MAX_TRACE_PAGES = 4;
 
 /** Near branches the compiler translates itself (they end a block). */
 export const JCC = new Set<number>([Mnemonic.Jo, Mnemonic.Jno, Mnemonic.Jb, Mnemonic.Jae, Mnemonic.Je, Mnemonic.Jne,
@@ -38,9 +71,10 @@ export const JCC = new Set<number>([Mnemonic.Jo, Mnemonic.Jno, Mnemonic.Jb, Mnem
 
 /**
  * Instructions that may run in the middle of a block: their only effects are on general
- * registers, flags (arithmetic and DF), XMM state and memory. System instructions, I/O,
- * segment loads, anything touching IF/TF, and REP string forms (which re-execute
- * themselves) end the block.
+ * registers, flags (arithmetic and DF), XMM state and memory, and CLI (clearing IF can
+ * only make fewer interrupts deliverable, so the next boundary has nothing new to look
+ * at). System instructions, I/O, segment loads, anything else touching IF/TF, and REP
+ * string forms (which re-execute themselves) end the block.
  */
 const MIDDLE = new Set<number>([
   Mnemonic.Add, Mnemonic.Or, Mnemonic.Adc, Mnemonic.Sbb, Mnemonic.And, Mnemonic.Sub, Mnemonic.Xor, Mnemonic.Cmp,
@@ -61,7 +95,7 @@ const MIDDLE = new Set<number>([
   Mnemonic.Cmovae, Mnemonic.Cmove, Mnemonic.Cmovne, Mnemonic.Cmovbe, Mnemonic.Cmova, Mnemonic.Cmovs, Mnemonic.Cmovns,
   Mnemonic.Cmovp, Mnemonic.Cmovnp, Mnemonic.Cmovl, Mnemonic.Cmovge, Mnemonic.Cmovle, Mnemonic.Cmovg,
   Mnemonic.Prefetchnta, Mnemonic.Prefetcht0, Mnemonic.Prefetcht1, Mnemonic.Prefetcht2, Mnemonic.Prefetchw,
-  Mnemonic.Endbr32, Mnemonic.Endbr64, Mnemonic.Lfence, Mnemonic.Sfence, Mnemonic.Mfence,
+  Mnemonic.Endbr32, Mnemonic.Endbr64, Mnemonic.Lfence, Mnemonic.Sfence, Mnemonic.Mfence, Mnemonic.Cli,
 ]);
 
 /** String forms (operands decoded as K_OTHER); only without REP, which re-executes itself. */

@@ -14,12 +14,15 @@
 import { Mnemonic } from 'iced-x86';
 import type { Insn } from '../insn';
 import { byCode } from '../decode';
-import { K_IMM, K_MEM, K_REG, CF, OF, SF, ZF } from '../regs';
-import { L_ADD, L_DEC, L_INC, L_LOGIC, L_SUB, PARITY } from '../flags';
+import { K_IMM, K_MEM, K_REG, CF, OF, SF, ZF, CS, FS, ARITH_FLAGS } from '../regs';
+import { SC_FLAT, SC_WRITE } from '../cpu';
+import { L_ADD, L_DEC, L_INC, L_LOGIC, L_NONE, L_SUB, PARITY } from '../flags';
 import { Emitter, P_EAGER } from './emit';
-import { Block, BlockFn, JCC, isRelCall, isRelJmp } from './block';
+import { Block, BlockFn, JCC, isRelCall, isRelJmp, LINK_CALL, LINK_JMP, LINK_NEXT, LINK_RET, LINK_TAKEN } from './block';
+import type { TraceLink, TraceStep } from './block';
 import type { BlockPage } from './cache';
 import { fastCond } from './fast';
+import { MEM_LOCALS, popMem, popRun, pushMem, pushRun, readMem, writeMem } from './mem';
 
 const ADD = 0, OR = 1, AND = 4, SUB = 5, XOR = 6, CMP = 7, TEST = 8;
 const ALU = new Map<number, number>([[Mnemonic.Add, ADD], [Mnemonic.Or, OR], [Mnemonic.And, AND],
@@ -34,23 +37,48 @@ const NO_EFFECT = new Set<number>([Mnemonic.Nop, Mnemonic.Endbr32, Mnemonic.Endb
   Mnemonic.Prefetcht0, Mnemonic.Prefetcht1, Mnemonic.Prefetcht2, Mnemonic.Prefetchw]);
 
 const MASK_EXPR = ['', ' & 255', ' & 65535', '', ' | 0'];
-const READ = ['', 'readLin8', 'readLin16', '', 'readLin32'];
-const WRITE = ['', 'writeLin8', 'writeLin16', '', 'writeLin32'];
+/** Bounds of the canonical 48-bit address space (SDM vol. 1, 3.3.7.1). */
+const CANON_LO = -140737488355328, CANON_HI = 140737488355328;
 
 /** One block being compiled. */
 class Compiler {
   readonly e: Emitter;
-  /** Offset of each instruction from the block start, and of the end (index n). */
+  /**
+   * Linear offset of each instruction from the block start, and (index n) of the one after
+   * the last. Contiguous for plain blocks; a trace's jumps make gaps.
+   */
   readonly offs: number[] = [];
+  /** Index of the code page each instruction is in (0: the block's page); all 0 for plain blocks. */
+  readonly pageOf: number[] = [];
 
   readonly startOff: number;
+  /** Some instruction uses the inline memory fast paths (mem.ts): the block declares their locals. */
+  mem = false;
+  /**
+   * The current instruction's fault point as an expression (the instret store), for its
+   * slow paths: fast paths neither fault nor reach devices, so they need none (mem.ts).
+   */
+  fp = '';
 
-  constructor(readonly insns: Insn[], readonly bits: number, readonly block: Block, readonly page: BlockPage) {
+  constructor(readonly insns: Insn[], readonly bits: number, readonly block: Block, readonly page: BlockPage, readonly steps: TraceStep[] | null) {
     this.startOff = block.startPa % 4096;
     this.e = new Emitter();
     let o = 0;
-    for (const i of insns) { this.offs.push(o); o += i.len; }
-    this.offs.push(o);
+    insns.forEach((i, j) => {
+      if (steps !== null) o = steps[j].off;
+      this.offs.push(o);
+      this.pageOf.push(steps !== null ? steps[j].page : 0);
+      o += i.len;
+    });
+    // A trace may end right after following a transfer (the next code would not decode in
+    // its page): it goes on at the transfer's target.
+    const lastLink = steps !== null && insns.length > 0 ? steps[insns.length - 1].link : null;
+    this.offs.push(lastLink !== null ? lastLink.target : o);
+  }
+
+  /** Linear offset of the instruction after j in the byte stream (where it falls through to). */
+  next(j: number): number {
+    return this.offs[j] + this.insns[j].len;
   }
 
   get n(): number { return this.insns.length; }
@@ -62,27 +90,66 @@ class Compiler {
    * fall-through to a start in the same page (same linear page, so the translation the run
    * loop made for this block holds). The loop checks budget, attention and CS limit first.
    */
-  successor(delta: number): string {
+  successor(delta: number, j: number): string {
     const off = this.startOff + delta;
-    return off >= 0 && off < 4096 ? `P.blocks[${off}]` : 'undefined';
+    // From another page of a trace the vCPU's code page is that one: Cpu.nextBlock looks it up.
+    return this.pageOf[j] === 0 && off >= 0 && off < 4096 ? `P.blocks[${off}]` : 'c.nextBlock()';
   }
 
   /** Leaves the block after instruction j (flushing the pending flags). */
   exitAfter(j: number): string {
-    return `{ ${this.e.flushText()} c.rip = rip0 + ${this.offs[j + 1]}; c.instret = base + ${j + 1}; return; }`;
+    return `{ ${this.e.flushText()} c.rip = rip0 + ${this.next(j)}; c.instret = base + ${j + 1}; return; }`;
   }
 
-  /** After a memory access or handler: leave if the loop must look (interrupt, stop) or the code changed. */
+  /** Instruction j accesses memory: its fault point goes on the slow paths of the access (see fp). */
+  memPoint(j: number): void {
+    this.fp = this.e.lazyFaultPoint(j);
+  }
+
+  /** Slow-path prologue of a memory access: exact instret, and the check after the instruction armed. */
+  slowPre(): string {
+    if (this.fp === '') throw new Error('JIT: a memory access without its fault point');
+    return `${this.fp}; chk = true;`;
+  }
+
+  /**
+   * After a memory access: leave if the loop must look (interrupt, stop) or the code changed;
+   * only a slow path can have caused either (chk).
+   */
   checkAfter(j: number): void {
-    this.e.emit(`if (c.attention || B.dead) ${this.exitAfter(j)}`);
+    this.e.emit(`if (chk) { chk = false; if (c.attention || B.dead) ${this.exitAfter(j)} }`);
   }
 
   /** Declares `lin`, the linear address of i's memory operand (segmentation/canonical checks included). */
   lin(j: number, i: Insn, size: number, write: boolean): void {
     const e = this.e;
     if (this.bits === 64) {
-      if (i.mBase === -2) e.emit(`c.rip = rip0 + ${this.offs[j]};`);
-      e.emit(`const lin = c.ea64(${e.k(i)});`);
+      if (i.mSeg >= FS) {
+        // FS/GS bases: Cpu.ea64 does it all.
+        if (i.mBase === -2) e.emit(`c.rip = rip0 + ${this.offs[j]};`);
+        e.emit(`${this.fp}; const lin = c.ea64(${e.k(i)});`);
+        return;
+      }
+      if (i.addrSize === 4) {
+        // 32-bit address size: the sum wraps to 32 bits, always canonical (as ea64).
+        let a = String(i.dispLo);
+        if (i.mBase >= 0) a += ` + g[${i.mBase}]`;
+        else if (i.mBase === -2) a += ` + (rip0 + ${this.offs[j]})`;
+        if (i.mIndex >= 0) a += ` + g[${i.mIndex}] * ${i.mScale}`;
+        e.emit(`const lin = (${a}) >>> 0;`);
+        return;
+      }
+      if (i.mBase === -2) {
+        e.emit(`const t = rip0 + ${this.offs[j] + i.dispLo};`);
+        e.emit(`const lin = t >= ${CANON_LO} && t < ${CANON_HI} ? t : (${this.fp}, c.canonical(t, ${i.mSeg}));`);
+        return;
+      }
+      // As ea64: unsigned low halves and high halves summed, the carry, then the canonical check.
+      let lo = `${i.dispLo >>> 0}`, hi = `${i.dispHi}`;
+      if (i.mBase >= 0) { lo += ` + (g[${i.mBase}] >>> 0)`; hi += ` + g[${i.mBase + 16}]`; }
+      if (i.mIndex >= 0) { lo += ` + (g[${i.mIndex}] >>> 0) * ${i.mScale}`; hi += ` + g[${i.mIndex + 16}] * ${i.mScale}`; }
+      e.emit(`const lo = ${lo}; const hi = (${hi} + Math.floor(lo / 4294967296)) | 0;`);
+      e.emit(`const lin = hi >> 15 !== hi >> 31 ? (${this.fp}, c.ea64(${e.k(i)})) : hi * 4294967296 + (lo >>> 0);`);
       return;
     }
     let a = String(i.dispLo);
@@ -90,7 +157,10 @@ class Compiler {
     else if (i.mBase === -2) a += ` + (rip0 + ${this.offs[j]})`;
     if (i.mIndex >= 0) a += ` + g[${i.mIndex}] * ${i.mScale}`;
     const ea = i.addrSize === 2 ? `((${a}) & 65535)` : `((${a}) >>> 0)`;
-    e.emit(`const lin = c.segLin(${i.mSeg}, ${ea}, ${size}, ${write});`);
+    // A flat segment (base 0, 4 GiB limit, expand-up, usable for the access): the offset is the address, as segLin.
+    const flat = SC_FLAT | (write ? SC_WRITE : 0);
+    e.emit(`const ea = ${ea}, ck = c.segChk[${i.mSeg}];`);
+    e.emit(`const lin = (ck & ${flat}) === ${flat} && ea + ${size - 1} <= 4294967295 ? ea : (${this.fp}, c.segLin(${i.mSeg}, ea, ${size}, ${write}));`);
   }
 
   /** Declares `name` (and `nameH` for 8 bytes) with operand n's value as readOp returns it. */
@@ -104,17 +174,16 @@ class Compiler {
     } else if (k === K_IMM) {
       e.emit(`const ${name} = ${i.immLo};`);
       if (size === 8) e.emit(`const ${name}H = ${i.immHi};`);
-    } else if (size === 8) {
-      e.emit(`const ${name} = c.readLin64(lin); const ${name}H = c.hi;`);
     } else {
-      e.emit(`const ${name} = c.${READ[size]}(lin);`);
+      this.mem = true;
+      e.emit(readMem(this.bits, size, name, this.slowPre()));
     }
   }
 
   /** Writes a memory operand of `size` bytes at `lin` as writeLin would. */
   store(size: number, v: string, hi: string): void {
-    if (size === 8) this.e.emit(`c.writeLin64(lin, ${v}, ${hi});`);
-    else this.e.emit(`c.${WRITE[size]}(lin, ${v});`);
+    this.mem = true;
+    this.e.emit(writeMem(this.bits, size, v, hi, this.slowPre()));
   }
 
   /** Boolean expression for condition cc: from the pending record, else from the Cpu. */
@@ -158,7 +227,7 @@ class Compiler {
     const writes = op !== CMP && op !== TEST;
     const mem = i.k0 === K_MEM || i.k1 === K_MEM;
     e.emit('{');
-    if (mem) { e.faultPoint(j); this.lin(j, i, size, i.k0 === K_MEM && writes); }
+    if (mem) { this.memPoint(j); this.lin(j, i, size, i.k0 === K_MEM && writes); }
     this.read(i, 1, size, 'b');
     this.read(i, 0, size, 'a');
     const lop = op === ADD ? L_ADD : op === SUB || op === CMP ? L_SUB : L_LOGIC;
@@ -196,7 +265,7 @@ class Compiler {
     if (!(toReg || toMem) || (size !== 1 && size !== 2 && size !== 4 && size !== 8)) return false;
     const mem = i.k0 === K_MEM || i.k1 === K_MEM;
     e.emit('{');
-    if (mem) { e.faultPoint(j); this.lin(j, i, size, toMem); }
+    if (mem) { this.memPoint(j); this.lin(j, i, size, toMem); }
     this.read(i, 1, size, 'v');
     if (toReg) e.emit(Emitter.setReg(i.r0, size, 'v', 'vH'));
     else this.store(size, 'v', size === 8 ? 'vH' : '0');
@@ -210,7 +279,7 @@ class Compiler {
     if (i.k0 !== K_REG || (i.k1 !== K_REG && i.k1 !== K_MEM) || (s1 !== 1 && s1 !== 2 && s1 !== 4)) return false;
     e.emit('{');
     const mem = i.k1 === K_MEM;
-    if (mem) { e.faultPoint(j); this.lin(j, i, s1, false); }
+    if (mem) { this.memPoint(j); this.lin(j, i, s1, false); }
     this.read(i, 1, s1, 'v0');
     if (i.mnem === Mnemonic.Movzx) e.emit(Emitter.setReg(i.r0, s0, 'v0', '0'));
     else {
@@ -230,7 +299,7 @@ class Compiler {
     if (i.addrSize === 8) {
       // As the LEA handler: a sum of unsigned low halves and of high halves, then the carry.
       if (i.mBase === -2) {
-        e.emit(`const a = ${here} + ${i.dispLo}; const lo = a % 4294967296; const hi = Math.floor(a / 4294967296);`);
+        e.emit(`const lo = ${here} + ${i.dispLo}; const hi = Math.floor(lo / 4294967296);`); // (lo | 0) below: its low 32 bits
       } else {
         let lo = `${i.dispLo >>> 0}`, hi = `${i.dispHi}`;
         if (i.mBase >= 0) { lo += ` + (g[${i.mBase}] >>> 0)`; hi += ` + g[${i.mBase + 16}]`; }
@@ -265,7 +334,7 @@ class Compiler {
     e.emit('{');
     if (cf !== null) e.emit(`const cf = ${cf};`);
     const mem = i.k0 === K_MEM;
-    if (mem) { e.faultPoint(j); this.lin(j, i, size, true); }
+    if (mem) { this.memPoint(j); this.lin(j, i, size, true); }
     this.read(i, 0, size, 'a');
     const keep = cf !== null ? 'fcf = cf; ' : '';
     if (size === 8) {
@@ -289,7 +358,7 @@ class Compiler {
     const neg = i.mnem === Mnemonic.Neg;
     const mem = i.k0 === K_MEM;
     e.emit('{');
-    if (mem) { e.faultPoint(j); this.lin(j, i, size, true); }
+    if (mem) { this.memPoint(j); this.lin(j, i, size, true); }
     this.read(i, 0, size, 'a');
     const put = (v: string, hi: string) => { if (mem) this.store(size, v, hi); else e.emit(Emitter.setReg(i.r0, size, v, hi)); };
     if (!neg) {
@@ -313,6 +382,7 @@ class Compiler {
   /** SHL/SAR/SHR r32, imm8: all six flags as the shift handler sets them (AF cleared), kept pending. */
   shift(i: Insn): boolean {
     const e = this.e;
+    if (i.k0 === K_REG && i.k1 === K_REG && i.opSize === 4) return this.shiftCl(i);
     if (i.k0 !== K_REG || i.k1 !== K_IMM || i.opSize !== 4) return false;
     const n = i.immLo & 31, r0 = i.r0;
     e.emit('{');
@@ -328,6 +398,24 @@ class Compiler {
     return true;
   }
 
+  /**
+   * SHL/SAR/SHR r32, CL as the shift handler: a masked count of 0 leaves the flags alone
+   * (so the pending record is stored first), otherwise all six are set (AF cleared).
+   */
+  shiftCl(i: Insn): boolean {
+    const e = this.e, r0 = i.r0;
+    e.flush();
+    e.emit(`{ const n = g[1] & 31, a = g[${r0}];`);
+    e.emit(`if (n === 0) { ${Emitter.setReg(r0, 4, 'a')} } else {`);
+    if (i.mnem === Mnemonic.Shr) e.emit('const r = (a >>> n) | 0, cf = (a >>> (n - 1)) & 1, of = (a >>> 31) & 1;');
+    else if (i.mnem === Mnemonic.Sar) e.emit('const r = a >> n, cf = (a >> (n - 1)) & 1, of = 0;');
+    else e.emit('const r = a << n, cf = (a >>> (32 - n)) & 1, of = ((a >>> 31) ^ (a >>> 30)) & 1;');
+    e.emit(Emitter.setReg(r0, 4, 'r'));
+    e.emit(`c.flags = (c.flags & ${~ARITH_FLAGS}) | ${e.k(PARITY)}[r & 255] | (r === 0 ? ${ZF} : 0) | (r < 0 ? ${SF} : 0) | cf | (of << 11); c.lop = ${L_NONE};`);
+    e.emit('} }');
+    return true;
+  }
+
   /** Two- and three-operand IMUL r32: flags as the multiply handler sets them, kept pending. */
   imul(j: number, i: Insn): boolean {
     const e = this.e;
@@ -337,7 +425,7 @@ class Compiler {
     if (i.nops === 3 && i.k2 !== K_IMM) return false;
     e.emit('{');
     const mem = sk === K_MEM;
-    if (mem) { e.faultPoint(j); this.lin(j, i, 4, false); }
+    if (mem) { this.memPoint(j); this.lin(j, i, 4, false); }
     if (i.nops === 2) { this.read(i, 0, 4, 'a'); this.read(i, 1, 4, 'b'); }
     else { this.read(i, 1, 4, 'a'); e.emit(`const b = ${i.immLo};`); }
     // The low half is exact with Math.imul; the product overflows iff it is not that int32.
@@ -350,13 +438,32 @@ class Compiler {
     return true;
   }
 
+  /** Whether PUSH/POP/CALL/RET of `size` bytes use the block's natural stack width (mem.ts fast paths). */
+  natural(size: number): boolean {
+    return (this.bits === 64 && size === 8) || (this.bits === 32 && size === 4);
+  }
+
+  /** Statement pushing `v` (`hi` its high half for 8 bytes) as c.push(size, v, hi). */
+  pushCode(size: number, v: string, hi: string): string {
+    this.mem = true;
+    if (!this.natural(size)) return `${this.slowPre()} ${size === 8 ? `c.push(8, ${v}, ${hi});` : `c.push(${size}, ${v});`}`;
+    return pushMem(this.bits, v, hi, this.slowPre());
+  }
+
+  /** Declares `name` (and `nameH` for 8 bytes) popped as c.pop(size) returns it. */
+  popCode(size: number, name: string): string {
+    this.mem = true;
+    if (!this.natural(size)) return `${this.slowPre()} const ${name} = c.pop(${size});${size === 8 ? ` const ${name}H = c.hi;` : ''}`;
+    return popMem(this.bits, name, this.slowPre());
+  }
+
   push(j: number, i: Insn): boolean {
     const e = this.e, size = i.opSize;
     if ((i.k0 !== K_REG && i.k0 !== K_IMM) || (size !== 2 && size !== 4 && size !== 8)) return false;
     e.emit('{');
     this.read(i, 0, size, 'v');
-    e.faultPoint(j);
-    e.emit(`c.push(${size}, v${size === 8 ? ', vH' : ''});`);
+    this.memPoint(j);
+    e.emit(this.pushCode(size, 'v', size === 8 ? 'vH' : '0'));
     this.checkAfter(j);
     e.emit('}');
     return true;
@@ -366,12 +473,55 @@ class Compiler {
     const e = this.e, size = i.opSize;
     if (i.k0 !== K_REG || (size !== 2 && size !== 4 && size !== 8)) return false;
     e.emit('{');
-    e.faultPoint(j);
-    e.emit(`const v = c.pop(${size});`);
-    e.emit(Emitter.setReg(i.r0, size, 'v', 'c.hi'));
+    this.memPoint(j);
+    e.emit(this.popCode(size, 'v'));
+    e.emit(Emitter.setReg(i.r0, size, 'v', size === 8 ? 'vH' : '0'));
     this.checkAfter(j);
     e.emit('}');
     return true;
+  }
+
+  /** Whether i is a PUSH (register but RSP, or immediate) or POP (register but RSP) of the natural stack width: 1 push, 2 pop, 0 neither. */
+  stackOp(i: Insn): number {
+    if (i.lock || byCode[i.code] !== undefined || !this.natural(i.opSize)) return 0;
+    if (i.mnem === Mnemonic.Push && ((i.k0 === K_REG && i.r0 !== 4) || i.k0 === K_IMM)) return 1;
+    if (i.mnem === Mnemonic.Pop && i.k0 === K_REG && i.r0 !== 4) return 2;
+    return 0;
+  }
+
+  /** Length of the run of PUSHes or of POPs starting at instruction j (before `last`). */
+  stackRun(j: number, last: number): number {
+    const kind = this.stackOp(this.insns[j]);
+    if (kind === 0) return 0;
+    let k = j + 1;
+    // A run stays in one page of the trace: it ends before an instruction after which the trace jumps.
+    while (k < last && this.stackOp(this.insns[k]) === kind && (this.steps === null || this.steps[k].link === null)) k++;
+    return k - j;
+  }
+
+  /** A run of n PUSHes or POPs from instruction j: one access when it can (mem.ts pushRun/popRun), else one by one. */
+  emitStackRun(j: number, n: number): void {
+    const e = this.e, size = this.insns[j].opSize;
+    this.mem = true;
+    e.emit('{ let done = false;');
+    if (this.insns[j].mnem === Mnemonic.Push) {
+      const values: [string, string][] = [];
+      for (let k = 0; k < n; k++) {
+        const i = this.insns[j + k];
+        if (i.k0 === K_REG) values.push([Emitter.reg(i.r0, size), size === 8 ? `g[${i.r0 + 16}]` : '0']);
+        else values.push([String(i.immLo), String(i.immHi)]);
+      }
+      e.emit(pushRun(this.bits, values));
+    } else {
+      e.emit(popRun(this.bits, n, (k, lo, hi) => Emitter.setReg(this.insns[j + k].r0, size, lo, hi)));
+    }
+    e.emit('if (!done) {');
+    for (let k = 0; k < n; k++) {
+      const i = this.insns[j + k];
+      this.fp = '';
+      if (!(i.mnem === Mnemonic.Push ? this.push(j + k, i) : this.pop(j + k, i))) throw new Error('JIT: a stack run instruction the compiler does not inline');
+    }
+    e.emit('} }');
   }
 
   setcc(j: number, i: Insn): boolean {
@@ -380,7 +530,7 @@ class Compiler {
     e.emit('{');
     e.emit(`const v = ${this.cond(i.cc)} ? 1 : 0;`);
     if (i.k0 === K_REG) e.emit(Emitter.setReg(i.r0, 1, 'v'));
-    else { e.faultPoint(j); this.lin(j, i, 1, true); this.store(1, 'v', '0'); this.checkAfter(j); }
+    else { this.memPoint(j); this.lin(j, i, 1, true); this.store(1, 'v', '0'); this.checkAfter(j); }
     e.emit('}');
     return true;
   }
@@ -391,7 +541,7 @@ class Compiler {
     e.emit('{');
     const mem = i.k1 === K_MEM;
     // The source is read (and may fault) whatever the condition.
-    if (mem) { e.faultPoint(j); this.lin(j, i, size, false); }
+    if (mem) { this.memPoint(j); this.lin(j, i, size, false); }
     this.read(i, 1, size, 'v');
     const cond = this.cond(i.cc);
     e.emit(`if (${cond}) { ${Emitter.setReg(i.r0, size, 'v', 'vH')} }${size === 4 ? ` else g[${i.r0 + 16}] = 0;` : ''}`);
@@ -406,7 +556,7 @@ class Compiler {
   callHandler(j: number, i: Insn, last: boolean): void {
     const e = this.e;
     e.flush();
-    const next = `rip0 + ${this.offs[j + 1]}`;
+    const next = `rip0 + ${this.next(j)}`;
     e.emit(`c.rip = rip0 + ${this.offs[j]}; c.nextRip = ${next};`);
     e.faultPoint(j);
     e.emit(`${e.k(i.exec)}(c, ${e.k(i)});`);
@@ -414,11 +564,27 @@ class Compiler {
     else e.emit(`if (c.attention || B.dead || c.nextRip !== ${next}) { c.rip = c.nextRip; c.instret = base + ${j + 1}; return; }`);
   }
 
+  /**
+   * Statements doing c.branch(target, size) then c.rip = c.nextRip, with the common cases
+   * inline: in 64-bit mode the canonical check, in 32-bit code the CS limit check (both
+   * fault through c.branch itself). The caller has set the fault point.
+   */
+  branchCode(target: string, size: number): string {
+    if (this.bits === 64 && size !== 2) {
+      return `{ const bt = ${target}; c.rip = c.nextRip = bt >= ${CANON_LO} && bt < ${CANON_HI} ? bt : c.canonical(bt, ${CS}); }`;
+    }
+    if (this.bits === 32 && size === 4) {
+      return `{ const bt = (${target}) >>> 0; if (bt > c.segLimit[${CS}]) c.branch(bt, 4); c.rip = c.nextRip = bt; }`;
+    }
+    return `c.branch(${target}, ${size}); c.rip = c.nextRip;`;
+  }
+
   /** Continues at rip0 + target after instruction j (the last): loops in place when it is the block start. */
   jumpTo(j: number, i: Insn, target: number): void {
     const e = this.e, n = this.n;
     const natural = (this.bits === 32 && i.opSize === 4) || (this.bits === 64 && i.opSize === 8);
-    if (target === 0 && natural) {
+    // A trace that left its first page is back at its start through another code page: that is a block boundary (Cpu.nextBlock).
+    if (target === 0 && natural && this.pageOf[j] === 0) {
       // Flags not live at the block start need no flush on the back edge.
       const flush = e.entryLive === false ? '' : e.flushText();
       e.emit(`${flush} if (base + ${2 * n} <= end && !c.attention && !B.dead) { base += ${n}; continue; }`);
@@ -427,12 +593,69 @@ class Compiler {
     }
     e.emit(e.flushText());
     e.faultPoint(j);
-    e.emit(`c.branch(rip0 + ${target}, ${i.opSize}); c.rip = c.nextRip; c.instret = base + ${n}; return ${this.successor(target)};`);
+    e.emit(`${this.branchCode(`rip0 + ${target}`, i.opSize)} c.instret = base + ${n}; return ${this.successor(target, j)};`);
+  }
+
+  /** Leaves the block before instruction j (the loop runs it): flags stored, instret exact. */
+  exitBefore(j: number): string {
+    return `{ ${this.e.flushText()} c.rip = rip0 + ${this.offs[j]}; c.instret = base + ${j}; return; }`;
+  }
+
+  /** Leaves the block after instruction j with execution going on at rip0 + target. */
+  exitTo(j: number, target: number, next: string): string {
+    return `{ ${this.e.flushText()} c.rip = rip0 + ${target}; c.instret = base + ${j + 1}; return ${next}; }`;
+  }
+
+  /**
+   * Instruction j of a trace, after which the trace goes on at link.target (cache.ts built
+   * it): the instruction itself where there is more than the transfer, the checks that the
+   * way the trace was built is still the way execution goes (return address, branch
+   * direction), else an exit where the interpreter would go; then, on entering another
+   * page, the check of its translation (Cpu.codePage). A target in another page is
+   * checked canonical first (in its page it is), so a branch that would fault leaves the
+   * block before it and faults in the loop as it should. The pending flags stay in locals.
+   */
+  follow(j: number, i: Insn, link: TraceLink): void {
+    const e = this.e, target = link.target;
+    const canonical = link.pagePa < 0 ? '' : `{ const ct = rip0 + ${target}; if (ct < ${CANON_LO} || ct >= ${CANON_HI}) ${this.exitBefore(j)} }`;
+    switch (link.kind) {
+      case LINK_NEXT:
+        if (!this.inline(j, i)) this.callHandler(j, i, false);
+        break;
+      case LINK_JMP:
+        e.emit(canonical);
+        break;
+      case LINK_CALL:
+        e.emit(canonical);
+        this.memPoint(j);
+        e.emit(`{ const ret = rip0 + ${this.next(j)}; const rl = ret | 0, rh = Math.floor(ret / 4294967296) | 0;`);
+        e.emit(this.pushCode(8, 'rl', 'rh'));
+        e.emit(`if (chk) { chk = false; if (c.attention || B.dead) ${this.exitTo(j, target, '')} } }`);
+        break;
+      case LINK_RET: {
+        this.memPoint(j);
+        e.emit(`{ ${this.popCode(8, 'ip')} const t = ipH * 4294967296 + (ip >>> 0);`);
+        const mismatch = link.pagePa < 0 ? `t !== rip0 + ${target}` : `t !== rip0 + ${target} || t < ${CANON_LO} || t >= ${CANON_HI}`;
+        e.faultPoint(j); // for the branch below (a non-canonical return address)
+        e.emit(`if (${mismatch}) { ${e.flushText()} ${this.branchCode('t', 8)} c.instret = base + ${j + 1}; return c.nextBlock(); }`);
+        e.emit(`if (chk) { chk = false; if (c.attention || B.dead) ${this.exitTo(j, target, '')} } }`);
+        break;
+      }
+      default: { // LINK_TAKEN, LINK_FALL
+        const taken = link.kind === LINK_TAKEN;
+        const other = taken ? this.next(j) : this.next(j) + i.rel;
+        const cond = this.cond(i.cc);
+        e.emit(`if (${taken ? '!' : ''}${cond}) ${this.exitTo(j, other, this.successor(other, j))}`);
+        e.emit(canonical);
+        break;
+      }
+    }
+    if (link.pagePa >= 0) e.emit(`if (!c.codePage(rip0 + ${target}, ${link.pagePa})) ${this.exitTo(j, target, '')}`);
   }
 
   terminator(j: number, i: Insn): void {
     const e = this.e;
-    const fall = this.offs[j + 1];
+    const fall = this.next(j);
     const target = fall + i.rel;
     if (JCC.has(i.mnem) && i.k0 !== K_MEM) {
       const cond = this.cond(i.cc);
@@ -441,25 +664,37 @@ class Compiler {
       this.jumpTo(j, i, target);
       e.emit('}');
       e.pend = saved;
-      e.emit(`${e.flushText()} c.rip = rip0 + ${fall}; c.instret = base + ${j + 1}; return ${this.successor(fall)};`);
+      e.emit(`${e.flushText()} c.rip = rip0 + ${fall}; c.instret = base + ${j + 1}; return ${this.successor(fall, j)};`);
       return;
     }
     if (isRelJmp(i)) { this.jumpTo(j, i, target); return; }
     if (isRelCall(i) && !i.lock) {
       e.flush();
-      e.faultPoint(j);
+      e.faultPoint(j); // the push's slow path and the branch (canonical, CS limit) may fault
+      this.memPoint(j);
       const size = i.opSize;
       e.emit(`{ const ret = rip0 + ${fall};`);
-      e.emit(size === 8 ? 'c.push(8, ret % 4294967296 | 0, Math.floor(ret / 4294967296) | 0);' : `c.push(${size}, ret);`);
-      e.emit(`c.branch(rip0 + ${target}, ${size}); c.rip = c.nextRip; c.instret = base + ${j + 1}; return ${this.successor(target)}; }`);
+      if (size === 8) e.emit('const rl = ret | 0, rh = Math.floor(ret / 4294967296) | 0;');
+      e.emit(this.pushCode(size, size === 8 ? 'rl' : 'ret', size === 8 ? 'rh' : '0'));
+      e.emit(`${this.branchCode(`rip0 + ${target}`, size)} c.instret = base + ${j + 1}; return ${this.successor(target, j)}; }`);
+      return;
+    }
+    if (i.mnem === Mnemonic.Jmp && i.k0 === K_REG && !i.lock && byCode[i.code] === undefined && (i.opSize === 8 || i.opSize === 4)) {
+      // Near indirect JMP through a register, as its handler: the target, then c.branch.
+      e.flush();
+      e.faultPoint(j);
+      const r = i.r0;
+      const t = i.opSize === 8 ? `g[${r + 16}] * 4294967296 + (g[${r}] >>> 0)` : `(g[${r}] >>> 0)`;
+      e.emit(`${this.branchCode(t, i.opSize)} c.instret = base + ${j + 1}; return c.nextBlock();`);
       return;
     }
     if (i.mnem === Mnemonic.Ret && i.nops === 0 && !i.lock && byCode[i.code] === undefined) {
       e.flush();
       e.faultPoint(j);
+      this.memPoint(j);
       const size = i.opSize;
-      e.emit(`{ const ip = c.pop(${size}); const t = ${size === 8 ? 'c.hi * 4294967296 + (ip >>> 0)' : 'ip >>> 0'};`);
-      e.emit(`c.branch(t, ${size}); c.rip = c.nextRip; c.instret = base + ${j + 1}; return; }`);
+      e.emit(`{ ${this.popCode(size, 'ip')} const t = ${size === 8 ? 'ipH * 4294967296 + (ip >>> 0)' : 'ip >>> 0'};`);
+      e.emit(`${this.branchCode('t', size)} c.instret = base + ${j + 1}; return c.nextBlock(); }`);
       return;
     }
     this.callHandler(j, i, true);
@@ -471,10 +706,16 @@ class Compiler {
     const last = endsWithTerminator ? n - 1 : n;
     for (let j = 0; j < last; j++) {
       const i = this.insns[j];
+      this.fp = '';
+      const link = this.steps !== null ? this.steps[j].link : null;
+      if (link !== null) { this.follow(j, i, link); continue; }
+      const run = this.stackRun(j, last);
+      if (run > 1) { this.emitStackRun(j, run); j += run - 1; continue; }
       if (!this.inline(j, i)) this.callHandler(j, i, false);
     }
+    this.fp = '';
     if (endsWithTerminator) this.terminator(n - 1, this.insns[n - 1]);
-    else e.emit(`${e.flushText()} c.rip = rip0 + ${this.offs[n]}; c.instret = base + ${n}; return ${this.successor(this.offs[n])};`);
+    else e.emit(`${e.flushText()} c.rip = rip0 + ${this.offs[n]}; c.instret = base + ${n}; return ${this.successor(this.offs[n], n - 1)};`);
     const cases = e.catchFlush.map((f, j) => (f ? `case ${j}: ${f} break;` : '')).join(' ');
     const offs = e.k(Int32Array.from(this.offs));
     const block = e.k(this.block);
@@ -482,7 +723,7 @@ class Compiler {
     const consts = e.consts.map((_, id) => `const k${id} = K[${id}];`).join('\n');
     return `${consts}
 return function block(c, end) {
-  const g = c.gpr, B = ${block}, P = ${page};
+  const g = c.gpr, B = ${block}, P = ${page};${this.mem ? `\n  ${MEM_LOCALS}` : ''}
   const rip0 = c.rip;
   let base = c.instret;
   let fa = 0, fb = 0, fr = 0, faH = 0, fbH = 0, frH = 0, fcf = 0, fof = 0;
@@ -509,8 +750,8 @@ const factories = new Map<string, Factory>();
 const MAX_FACTORIES = 20000;
 
 /** Compiles `insns` (decoded for `bits`) into the block's function; `page` holds the block. */
-export function compileBlock(insns: Insn[], bits: number, block: Block, page: BlockPage, endsWithTerminator: boolean): BlockFn {
-  const c = new Compiler(insns, bits, block, page);
+export function compileBlock(insns: Insn[], bits: number, block: Block, page: BlockPage, endsWithTerminator: boolean, steps: TraceStep[] | null = null): BlockFn {
+  const c = new Compiler(insns, bits, block, page, steps);
   const src = c.source(endsWithTerminator);
   let factory = factories.get(src);
   if (factory === undefined) {

@@ -94,6 +94,16 @@ export class Emitter {
     this.emit(`c.instret = base + ${j};`);
   }
 
+  /**
+   * As faultPoint, for code whose fast path can neither fault nor reach a device (mem.ts):
+   * returns the instret store for the caller to put on its slow paths only.
+   */
+  lazyFaultPoint(j: number): string {
+    if (this.entryLive === null) this.entryLive = true;
+    if (this.catchFlush[j] === undefined) this.catchFlush[j] = this.flushCode(this.pend);
+    return `c.instret = base + ${j}`;
+  }
+
   /** CF (0 or 1) of the pending record as an expression, or null when only the Cpu knows. */
   carryExpr(): string | null {
     const p = this.pend;

@@ -6,6 +6,7 @@
 import { Mnemonic } from 'iced-x86';
 import type { Cpu } from '../cpu';
 import type { Insn, Handler } from '../insn';
+import { BRANCH_SAMPLES } from '../insn';
 import { K_REG, K_MEM, K_IMM } from '../regs';
 import { L_ADD, L_SUB, L_LOGIC, L_INC, L_DEC, cond, lazy, lazy64, lazyKeepCF, MASK } from '../flags';
 import { byCode } from '../decode';
@@ -214,7 +215,10 @@ function incDecHandler(i: Insn): Handler | null {
 
 function jccHandler(cc: number): Handler {
   return (c, i) => {
-    if (fastCond(c, cc)) c.branch(c.rip + i.len + i.rel, i.opSize);
+    const taken = fastCond(c, cc);
+    // Direction statistics for the JIT's traces (cache.ts): deterministic, like the rest.
+    if (i.branchSeen < BRANCH_SAMPLES) { i.branchSeen++; if (taken) i.branchTaken++; }
+    if (taken) c.branch(c.rip + i.len + i.rel, i.opSize);
   };
 }
 const JCC_HANDLERS = Array.from({ length: 16 }, (_, cc) => jccHandler(cc));

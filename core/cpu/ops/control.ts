@@ -7,6 +7,7 @@ import type { Insn } from '../insn';
 import { fault } from '../fault';
 import { cond, getOF, getZF } from '../flags';
 import { deliverEvent, EventKind, iret } from '../interrupts';
+import { NO_QUALIFICATION } from '../../vmm/types';
 import { farJump, readDescriptor, checkCodePrivilege, loadCodeSegment, loadStackSegment, dpl } from '../segments';
 import { K_NONE, K_REG, K_MEM, CS, SS, ES, DS, FS, GS, GP, BR, UD, RCX, RSP, A_L, A_S, A_UNUSABLE, A_DB } from '../regs';
 
@@ -66,7 +67,7 @@ onCode([Code.Call_m1616, Code.Call_m1632, Code.Call_m1664], (c, i) => {
 });
 
 function pushIp(c: Cpu, size: number, ip: number): void {
-  if (size === 8) c.push(8, ip % TWO32 | 0, Math.floor(ip / TWO32) | 0);
+  if (size === 8) c.push(8, ip | 0, Math.floor(ip / TWO32) | 0);
   else c.push(size, ip);
 }
 
@@ -212,7 +213,7 @@ onMnemonic(Mnemonic.Hlt, (c) => {
   if (c.cpl !== 0) fault(GP, 0);
   c.activity = 'hlt';
   c.attention = true;
-  if (c.host.vmExit) c.host.vmExit(c.index, 'HLT', {});
+  if (c.host.vmExit) c.host.vmExit(c.index, 'HLT', NO_QUALIFICATION);
   if (c.host.events.active) c.host.events.emit(c.index, 'vcpu.state', { from: 'active', to: 'hlt' });
 });
 

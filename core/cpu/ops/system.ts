@@ -5,6 +5,7 @@ import { onCode, onMnemonic } from '../decode';
 import type { Cpu } from '../cpu';
 import type { Insn } from '../insn';
 import { fault } from '../fault';
+import { NO_QUALIFICATION } from '../../vmm/types';
 import { flushTlb, invalidatePage, loadPdptes, paeLegacy } from '../mmu';
 import { loadLdt, loadTaskRegister } from '../segments';
 import { cpuid } from '../cpuid';
@@ -248,7 +249,7 @@ onMnemonic(Mnemonic.Invlpg, (c, i) => {
 onMnemonic([Mnemonic.Wbinvd, Mnemonic.Invd], (c) => requireCpl0(c));
 onMnemonic([Mnemonic.Mfence, Mnemonic.Lfence, Mnemonic.Sfence], () => {});
 // PAUSE: a VM exit only with the pause-exit capability (the vmm decides).
-onMnemonic(Mnemonic.Pause, (c) => { if (c.host.vmExit) c.host.vmExit(c.index, 'PAUSE', {}); });
+onMnemonic(Mnemonic.Pause, (c) => { if (c.host.vmExit) c.host.vmExit(c.index, 'PAUSE', NO_QUALIFICATION); });
 onMnemonic([Mnemonic.Clflush, Mnemonic.Clflushopt], (c, i) => { c.readLin8(c.memLin(i, 1, false)); });
 
 // ---- identification, MSRs, time ----------------------------------------------------------

@@ -1,0 +1,167 @@
+// Inline fast paths for the memory accesses of compiled blocks: the TLB probe of
+// Cpu.translate and the RAM access of PhysicalMemory.readN/writeN, written into the block
+// so that a hit costs no call. Everything else (a TLB miss or a permission the entry does
+// not grant, a page crossing, ROM, MMIO, pages holding decoded code, intercepted pages)
+// calls the Cpu's own method, which does the whole access again from the start: a fast
+// path changes no state before it knows it can finish, so both ways give the same result,
+// the same faults and the same device accesses.
+import { TLB_SIZE } from '../mmu';
+import { PAGE_RAM, PAGE_SPECIAL } from '../../memory/physical';
+import { SC_FLAT, SC_WRITE } from '../cpu';
+import { A_DB, SS } from '../regs';
+
+/**
+ * Locals the fast paths use, declared at block entry by blocks that have one. The access
+ * rights (NR, NW) follow the CPL, which no instruction inside a block changes. `chk` is set
+ * by the slow paths: only they can reach a device or a page of code, so only after them
+ * must the block look at c.attention and B.dead (compile.ts checkAfter).
+ */
+export const MEM_LOCALS = 'const T = c.tlbTag, TP = c.tlbPa, TM = c.tlbPerm, PH = c.host.phys, KD = PH.kind, DV = PH.view, U8 = PH.u8, WR = PH.written, PS = PH.size, NR = c.needR, NW = c.needW; let chk = false;';
+
+const MASK = TLB_SIZE - 1;
+/** Bounds of the canonical 48-bit address space (SDM vol. 1, 3.3.7.1). */
+const CANON_LO = -140737488355328, CANON_HI = 140737488355328;
+
+/** Virtual page number of `lin` as translate() computes it (32-bit linear addresses are uint32). */
+function vpn(lin: string, bits: number): string {
+  return bits === 64 ? `Math.floor(${lin} / 4096)` : `(${lin} >>> 12)`;
+}
+
+/** Loads of `size` bytes at physical `pa` in RAM, as PhysicalMemory's fast paths do. */
+function load(size: number, name: string): string {
+  switch (size) {
+    case 1: return `${name} = U8[pa];`;
+    case 2: return `${name} = DV.getUint16(pa, true);`;
+    case 4: return `${name} = DV.getInt32(pa, true);`;
+    default: return `${name} = DV.getInt32(pa, true); ${name}H = DV.getInt32(pa + 4, true);`;
+  }
+}
+
+function store(size: number, v: string, hi: string): string {
+  switch (size) {
+    case 1: return `U8[pa] = ${v};`;
+    case 2: return `DV.setUint16(pa, ${v}, true);`;
+    case 4: return `DV.setInt32(pa, ${v}, true);`;
+    default: return `DV.setInt32(pa, ${v}, true); DV.setInt32(pa + 4, ${hi}, true);`;
+  }
+}
+
+const READ = ['', 'readLin8', 'readLin16', '', 'readLin32'];
+const WRITE = ['', 'writeLin8', 'writeLin16', '', 'writeLin32'];
+const PHYS_READ = ['', 'read8', 'read16', '', 'read32'];
+const PHYS_WRITE = ['', 'write8', 'write16', '', 'write32'];
+
+/**
+ * Declares `name` (and `nameH` for 8 bytes) with the `size` bytes at linear `lin`, as
+ * c.readLinN(lin) returns them (readLin64: low half, high half in nameH). A TLB hit on a
+ * page that is not plain RAM (MMIO, ROM) goes to PhysicalMemory itself, as readLinN would
+ * after its translation.
+ */
+export function readMem(bits: number, size: number, name: string, slowPre: string, lin = 'lin'): string {
+  const decl = size === 8 ? `let ${name} = 0, ${name}H = 0;` : `let ${name} = 0;`;
+  const slow = size === 8 ? `${name} = c.readLin64(${lin}); ${name}H = c.hi;` : `${name} = c.${READ[size]}(${lin});`;
+  const phys = size === 8 ? `${name} = PH.read32(pa); ${name}H = PH.read32(pa + 4);` : `${name} = PH.${PHYS_READ[size]}(pa);`;
+  return `${decl} m: { const vp = ${vpn(lin, bits)}, ix = vp & ${MASK}, o = ${lin} & 4095;
+    if (T[ix] === vp && (TM[ix] & NR) === NR && o <= ${4096 - size}) { const pa = TP[ix] + o;
+      if (pa + ${size - 1} < PS && (KD[pa >>> 12] & ${PAGE_SPECIAL}) === 0) { ${load(size, name)} } else { ${slowPre} ${phys} } break m; }
+    ${slowPre} ${slow} }`;
+}
+
+/** Writes `size` bytes (`hi`: the high half of 8) at linear `lin`, as c.writeLinN(lin, v) does. */
+export function writeMem(bits: number, size: number, v: string, hi: string, slowPre: string, lin = 'lin'): string {
+  const slow = size === 8 ? `c.writeLin64(${lin}, ${v}, ${hi});` : `c.${WRITE[size]}(${lin}, ${v});`;
+  const phys = size === 8 ? `PH.write32(pa, ${v}); PH.write32(pa + 4, ${hi});` : `PH.${PHYS_WRITE[size]}(pa, ${v});`;
+  return `m: { const vp = ${vpn(lin, bits)}, ix = vp & ${MASK}, o = ${lin} & 4095;
+    if (T[ix] === vp && (TM[ix] & NW) === NW && o <= ${4096 - size}) { const pa = TP[ix] + o;
+      if (pa + ${size - 1} < PS && KD[pa >>> 12] === ${PAGE_RAM}) { ${store(size, v, hi)} WR[pa >>> 12] = 1; } else { ${slowPre} ${phys} } break m; }
+    ${slowPre} ${slow} }`;
+}
+
+/**
+ * PUSH of the block's natural stack width (8 bytes in 64-bit mode, 4 bytes with a flat
+ * 32-bit stack), as c.push(size, v, hi) does; other stacks call c.push. In 64-bit mode a
+ * stack below 4 GiB (RSP[63:32] = 0) takes integer arithmetic, any other canonical one
+ * the same steps on doubles.
+ */
+export function pushMem(bits: number, v: string, hi: string, slowPre: string): string {
+  if (bits === 64) {
+    const at = (sp: string, vp: string, rspHi: string) => `{ const o = ${sp} & 4095, ix = ${vp} & ${MASK};
+      if (o <= 4088 && T[ix] === ${vp} && (TM[ix] & NW) === NW) { const pa = TP[ix] + o;
+        if (pa + 7 < PS && KD[pa >>> 12] === ${PAGE_RAM}) { ${store(8, v, hi)} WR[pa >>> 12] = 1; g[4] = ${sp} | 0; ${rspHi} break m; } } }`;
+    return `m: { const h = g[20], l = g[4] >>> 0;
+    if (h === 0 && l >= 8) { const sp = l - 8, vp = sp >>> 12; ${at('sp', 'vp', '')} }
+    else { const sp = h * 4294967296 + l - 8;
+      if (sp >= ${CANON_LO} && sp < ${CANON_HI}) { const vp = Math.floor(sp / 4096); ${at('sp', 'vp', 'g[20] = Math.floor(sp / 4294967296) | 0;')} } }
+    ${slowPre} c.push(8, ${v}, ${hi}); }`;
+  }
+  return `m: { if ((c.segChk[${SS}] & ${SC_FLAT | SC_WRITE}) === ${SC_FLAT | SC_WRITE} && (c.segAttr[${SS}] & ${A_DB}) !== 0) {
+      const sp = (g[4] - 4) >>> 0, o = sp & 4095, vp = sp >>> 12, ix = vp & ${MASK};
+      if (o <= 4092 && T[ix] === vp && (TM[ix] & NW) === NW) { const pa = TP[ix] + o;
+        if (pa + 3 < PS && KD[pa >>> 12] === ${PAGE_RAM}) { ${store(4, v, hi)} WR[pa >>> 12] = 1; g[4] = sp | 0; break m; } } }
+    ${slowPre} c.push(4, ${v}); }`;
+}
+
+/** POP of the natural stack width into `name` (and `nameH` in 64-bit mode), as c.pop(size). */
+export function popMem(bits: number, name: string, slowPre: string): string {
+  if (bits === 64) {
+    const at = (sp: string, vp: string, rsp: string) => `{ const o = ${sp} & 4095, ix = ${vp} & ${MASK};
+      if (o <= 4088 && T[ix] === ${vp} && (TM[ix] & NR) === NR) { const pa = TP[ix] + o;
+        if (pa + 7 < PS && (KD[pa >>> 12] & ${PAGE_SPECIAL}) === 0) { ${load(8, name)} ${rsp} break m; } } }`;
+    return `let ${name} = 0, ${name}H = 0; m: { const h = g[20], l = g[4] >>> 0;
+    if (h === 0 && l <= 4294967287) { const vp = l >>> 12; ${at('l', 'vp', 'g[4] = (l + 8) | 0;')} }
+    else { const sp = h * 4294967296 + l;
+      if (sp >= ${CANON_LO} && sp < ${CANON_HI}) { const vp = Math.floor(sp / 4096); ${at('sp', 'vp', 'const ns = sp + 8; g[4] = ns | 0; g[20] = Math.floor(ns / 4294967296) | 0;')} } }
+    ${slowPre} ${name} = c.pop(8); ${name}H = c.hi; }`;
+  }
+  return `let ${name} = 0; m: { if ((c.segChk[${SS}] & ${SC_FLAT}) !== 0 && (c.segAttr[${SS}] & ${A_DB}) !== 0) {
+      const sp = g[4] >>> 0, o = sp & 4095, vp = sp >>> 12, ix = vp & ${MASK};
+      if (o <= 4092 && T[ix] === vp && (TM[ix] & NR) === NR) { const pa = TP[ix] + o;
+        if (pa + 3 < PS && (KD[pa >>> 12] & ${PAGE_SPECIAL}) === 0) { ${load(4, name)} g[4] = (sp + 4) | 0; break m; } } }
+    ${slowPre} ${name} = c.pop(4); }`;
+}
+
+/** The canonical check of a 64-bit linear address `x` (an expression), faulting through c.canonical. */
+export function canonical(x: string, seg: number): string {
+  return `((${x}) >= ${CANON_LO} && (${x}) < ${CANON_HI} ? (${x}) : c.canonical(${x}, ${seg}))`;
+}
+
+/**
+ * A run of PUSHes of the natural stack width (registers other than RSP, immediates), as
+ * one access: when every slot lies in one page of plain RAM that the TLB maps writable,
+ * the values are stored and RSP moves once, and `done` is set; otherwise nothing happens
+ * and the caller runs the pushes one by one. Nothing between the pushes reads memory or
+ * RSP, and no store can fault or reach a device, so both ways end in the same state.
+ * `values`: [low, high] expressions of each push in order.
+ */
+export function pushRun(bits: number, values: [string, string][]): string {
+  const n = values.length;
+  if (bits === 64) {
+    // Push k stores at RSP - 8(k + 1), that is at the bottom + 8(n - 1 - k).
+    const stores = values.map(([lo, hi], k) => `DV.setInt32(pa + ${8 * (n - 1 - k)}, ${lo}, true); DV.setInt32(pa + ${8 * (n - 1 - k) + 4}, ${hi}, true);`).join(' ');
+    return `if (g[20] === 0) { const l = g[4] >>> 0;
+      if (l >= ${8 * n}) { const sp = l - ${8 * n}, vp = sp >>> 12, ix = vp & ${MASK};
+        if (((l - 1) >>> 12) === vp && T[ix] === vp && (TM[ix] & NW) === NW) { const pa = TP[ix] + (sp & 4095);
+          if (pa + ${8 * n - 1} < PS && KD[pa >>> 12] === ${PAGE_RAM}) { ${stores} WR[pa >>> 12] = 1; g[4] = sp | 0; done = true; } } } }`;
+  }
+  const stores = values.map(([lo], k) => `DV.setInt32(pa + ${4 * (n - 1 - k)}, ${lo}, true);`).join(' ');
+  return `if ((c.segChk[${SS}] & ${SC_FLAT | SC_WRITE}) === ${SC_FLAT | SC_WRITE} && (c.segAttr[${SS}] & ${A_DB}) !== 0) { const l = g[4] >>> 0;
+      if (l >= ${4 * n}) { const sp = l - ${4 * n}, vp = sp >>> 12, ix = vp & ${MASK};
+        if (((l - 1) >>> 12) === vp && T[ix] === vp && (TM[ix] & NW) === NW) { const pa = TP[ix] + (sp & 4095);
+          if (pa + ${4 * n - 1} < PS && KD[pa >>> 12] === ${PAGE_RAM}) { ${stores} WR[pa >>> 12] = 1; g[4] = sp | 0; done = true; } } } }`;
+}
+
+/**
+ * A run of POPs of the natural stack width into registers other than RSP, as pushRun:
+ * `assign(k, lo, hi)` is the statement writing pop k's destination.
+ */
+export function popRun(bits: number, n: number, assign: (k: number, lo: string, hi: string) => string): string {
+  const w = bits === 64 ? 8 : 4;
+  const loads = Array.from({ length: n }, (_, k) => bits === 64
+    ? `{ const lo = DV.getInt32(pa + ${8 * k}, true), hi = DV.getInt32(pa + ${8 * k + 4}, true); ${assign(k, 'lo', 'hi')} }`
+    : `{ const lo = DV.getInt32(pa + ${4 * k}, true); ${assign(k, 'lo', '0')} }`).join(' ');
+  const stack = bits === 64 ? 'g[20] === 0' : `(c.segChk[${SS}] & ${SC_FLAT}) !== 0 && (c.segAttr[${SS}] & ${A_DB}) !== 0`;
+  return `if (${stack}) { const l = g[4] >>> 0;
+      if (l < ${4294967296 - w * n}) { const vp = l >>> 12, ix = vp & ${MASK};
+        if (((l + ${w * n - 1}) >>> 12) === vp && T[ix] === vp && (TM[ix] & NR) === NR) { const pa = TP[ix] + (l & 4095);
+          if (pa + ${w * n - 1} < PS && (KD[pa >>> 12] & ${PAGE_SPECIAL}) === 0) { ${loads} g[4] = (l + ${w * n}) | 0; done = true; } } } }`;
+}
