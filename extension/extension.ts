@@ -1,5 +1,5 @@
 // Activation only wires: each concern lives in its own file (debugging, views, commands,
-// sample). A language client, when it comes, is one more register call here.
+// sample, the assembly language client).
 import * as vscode from 'vscode';
 import { registerConfigurationProvider } from './debug/configurationProvider';
 import { registerAdapterFactory } from './debug/adapterFactory';
@@ -10,12 +10,14 @@ import { TimelinePanel } from './views/timelinePanel';
 import { registerStatusBar } from './views/statusBar';
 import { registerCommands } from './commands';
 import { openSample } from './sample/command';
+import { registerLanguageClient } from './language/client';
 import { createApi } from './apiImpl';
 import type { HyperstepApi } from './api';
 
 export function activate(context: vscode.ExtensionContext): HyperstepApi {
   registerConfigurationProvider(context);
   registerAdapterFactory(context);
+  registerLanguageClient(context);
 
   const sessions = new Sessions();
   const vcpus = new VcpusView(sessions);

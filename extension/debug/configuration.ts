@@ -46,6 +46,15 @@ export function initialConfigurations(): LaunchConfig[] {
       capabilities: ['ipi-exit'],
       stopOnEntry: true,
     },
+    {
+      type: DEBUG_TYPE,
+      request: 'launch',
+      name: 'Hyperstep: asm-ipi (4 vCPUs, INIT-SIPI-SIPI in assembly)',
+      program: '${workspaceFolder}/guests/asm-ipi/asm-ipi.elf',
+      cwd: '${workspaceFolder}',
+      vcpus: 4,
+      stopOnEntry: true,
+    },
   ];
 }
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { initialConfigurations, LaunchConfig } from '../debug/configuration';
 
 /** The guests the extension ships (see .vscodeignore) and the sample holds. */
-export const SAMPLE_GUESTS = ['smp-boot', 'ipis', 'ipi-pingpong', 'tlb-shootdown'];
+export const SAMPLE_GUESTS = ['smp-boot', 'asm-ipi', 'ipis', 'ipi-pingpong', 'tlb-shootdown'];
 /** Shared runtime sources (trampoline.S, smp.c, ...) that the images' line info points into. */
 const SHARED = 'common';
 
@@ -15,6 +15,9 @@ const README = `# Hyperstep SMP sample
 Guest programs that bring up several vCPUs, with their sources:
 
 - guests/smp-boot: the BSP wakes each AP with INIT-SIPI-SIPI (trampoline in guests/common/trampoline.S).
+- guests/asm-ipi: the same in assembly, each ICR write by hand, and its own real-mode trampoline
+  (asm-ipi.S). Hover over an ICR value or register to see it decoded; one value the SDM rules
+  out is marked as a problem (the guest writes it on purpose, and nothing happens).
 - guests/ipis: fixed, broadcast, logical, lowest-priority and NMI IPIs.
 - guests/ipi-pingpong: IPIs back and forth between two vCPUs.
 - guests/tlb-shootdown: a TLB shootdown with IPIs.

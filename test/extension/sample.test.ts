@@ -16,9 +16,10 @@ test('the sample folder has every sample guest with its sources, the shared runt
   const written = createSample(join(ROOT, 'guests'), dir);
   for (const g of SAMPLE_GUESTS) {
     assert.ok(existsSync(join(dir, 'guests', g, `${g}.elf`)), g);
-    assert.ok(existsSync(join(dir, 'guests', g, `${g}.c`)), g);
+    assert.ok(existsSync(join(dir, 'guests', g, `${g}.c`)) || existsSync(join(dir, 'guests', g, `${g}.S`)), `${g}'s source`);
   }
   assert.ok(existsSync(join(dir, 'guests/common/trampoline.S')));
+  assert.ok(existsSync(join(dir, 'guests/common/gdt.h')), 'the header asm-ipi.S includes');
   assert.ok(written.includes(join(dir, '.vscode/launch.json')));
   const launch = JSON.parse(readFileSync(join(dir, '.vscode/launch.json'), 'utf8'));
   assert.equal(launch.configurations[0].name, 'Hyperstep: SMP boot (4 vCPUs)');

@@ -15,7 +15,7 @@ const GUESTS = join(__dirname, '../../../guests');
 const guests = readdirSync(GUESTS).filter((g) => existsSync(join(GUESTS, g, `${g}.elf`)) && existsSync(join(GUESTS, g, 'expected.out')));
 
 test('there are bundled guests to compare', () => {
-  for (const g of ['hello', 'mode-switch', 'torture', 'exceptions', 'cprog', 'platform', 'smp-boot', 'ipi-pingpong', 'ipis', 'tlb-shootdown', 'ioapic', 'lapic-timer']) {
+  for (const g of ['hello', 'mode-switch', 'torture', 'exceptions', 'cprog', 'platform', 'smp-boot', 'ipi-pingpong', 'ipis', 'tlb-shootdown', 'ioapic', 'lapic-timer', 'asm-ipi']) {
     assert.ok(guests.includes(g), `guest ${g} is missing`);
   }
 });
