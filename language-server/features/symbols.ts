@@ -23,12 +23,16 @@ function detailOf(d: Definition): string {
 export function documentSymbols(file: SourceFile): DocumentSymbol[] {
   const doc = file.parsed;
   const lastLine = Math.max(0, doc.lineCount - 1);
+  // A symbol's range ends at the end of its last line, so it contains its name (clients reject it otherwise).
+  const lineEnds: number[] = [];
+  for (const m of file.text.matchAll(/[^\n]*(\n|$)/g)) { lineEnds.push(m[0].replace(/\r?\n$/, '').length); if (m[0] === '') break; }
+  const endOf = (line: number): number => lineEnds[line] ?? 0;
   const defs = doc.definitions.filter((d) => !d.numeric).sort((a, b) => a.span.line - b.span.line || a.span.start - b.span.start);
   const sections = doc.sections.slice().sort((a, b) => a.span.line - b.span.line);
   const top: DocumentSymbol[] = [];
   const sectionSymbols: DocumentSymbol[] = sections.map((s, i) => {
     const end = i + 1 < sections.length ? Math.max(s.span.line, sections[i + 1].span.line - 1) : lastLine;
-    return DocumentSymbol.create(s.name, 'section', SymbolKind.Namespace, Range.create(s.span.line, 0, end, 0), range(s.span), []);
+    return DocumentSymbol.create(s.name, 'section', SymbolKind.Namespace, Range.create(s.span.line, 0, end, endOf(end)), range(s.span), []);
   });
   // Definitions are in line order: walk the sections and labels along with them.
   let section = -1;
@@ -41,17 +45,17 @@ export function documentSymbols(file: SourceFile): DocumentSymbol[] {
     const next = labels[nextLabel];
     const endLine = d.kind === 'macro' && d.endLine !== undefined ? d.endLine : d.kind === 'label' && next ? Math.max(d.span.line, next.span.line - 1) : d.span.line;
     const local = d.dialect === 'nasm' && d.kind === 'label' && parent && d.name.startsWith(parent.def.name + '.');
-    const sym = DocumentSymbol.create(local ? d.name.slice(parent!.def.name.length) : d.name, detailOf(d), kindOf(d), Range.create(d.span.line, 0, endLine, 0), range(d.span), []);
+    const sym = DocumentSymbol.create(local ? d.name.slice(parent!.def.name.length) : d.name, detailOf(d), kindOf(d), Range.create(d.span.line, 0, endLine, endOf(endLine)), range(d.span), []);
     if (local) {
       parent!.sym.children!.push(sym);
-      if (parent!.sym.range.end.line < endLine) parent!.sym.range.end.line = endLine;
+      if (parent!.sym.range.end.line < endLine) parent!.sym.range.end = { line: endLine, character: endOf(endLine) };
       continue;
     }
     if (d.kind === 'label') parent = { def: d, sym };
     const c = section >= 0 ? sectionSymbols[section] : undefined;
     if (c) {
       c.children!.push(sym);
-      if (c.range.end.line < endLine) c.range.end.line = endLine;
+      if (c.range.end.line < endLine) c.range.end = { line: endLine, character: endOf(endLine) };
     } else top.push(sym);
   }
   return [...top, ...sectionSymbols];

@@ -203,7 +203,17 @@ describe('language server: diagnostics', () => {
         } else {
           assert.deepEqual(d, [], relative(guests, f));
         }
-        assert.ok((await real.documentSymbols(uri)).length > 0, relative(guests, f));
+        const symbols = await real.documentSymbols(uri);
+        assert.ok(symbols.length > 0, relative(guests, f));
+        // Every symbol's name lies inside its range (VS Code rejects the whole outline otherwise).
+        const before = (a: { line: number; character: number }, b: { line: number; character: number }): boolean => a.line < b.line || (a.line === b.line && a.character <= b.character);
+        const check = (list: typeof symbols): void => {
+          for (const s of list) {
+            assert.ok(before(s.range.start, s.selectionRange.start) && before(s.selectionRange.end, s.range.end), `${relative(guests, f)}: ${s.name} ${JSON.stringify(s.range)} ${JSON.stringify(s.selectionRange)}`);
+            check(s.children ?? []);
+          }
+        };
+        check(symbols);
       }
       assert.deepEqual(real.errors, []);
     } finally {
