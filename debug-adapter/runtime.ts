@@ -223,6 +223,8 @@ export class HyperstepRuntime {
     this.codeBreakpoints = this.codeBreakpoints.filter((b) => (b as CodeBreakpoint & { group?: string }).group !== key);
     for (const b of list) this.codeBreakpoints.push(Object.assign({ ...b, kind, hits: 0 }, { group: key }));
     this.armCodeBreakpoints();
+    // Armed breakpoints turn compiled blocks off: start the next slice small, or it could run long.
+    this.budget = Math.min(this.budget, 100_000);
   }
 
   private armCodeBreakpoints(): void {
