@@ -109,6 +109,11 @@ export function buildBlocks(doc: ParsedDocument): Block[] {
   // A labelled block nobody in this file reaches is an entry point (e.g. a local label used by a macro).
   const reached = new Set<number>();
   blocks.forEach((b) => b.succ.forEach((s) => reached.add(s)));
-  blocks.forEach((b, i) => { if (!reached.has(i)) b.externalEntry = true; });
+  blocks.forEach((b, i) => {
+    if (!reached.has(i)) b.externalEntry = true;
+    // A labelled block after a JMP/RET is entered only through its labels: from outside only
+    // if one is exposed (global, called, address taken) or nothing here reaches it.
+    else if (i > 0 && b.labels.length > 0 && !b.labels.some((d) => exposed.has(d))) b.externalEntry = false;
+  });
   return blocks;
 }

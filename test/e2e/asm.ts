@@ -143,11 +143,17 @@ export function asmSuite(): Suite {
       // (VS Code hands custom requests' paths back as remote URIs under code-server.)
       assert.ok(top.source?.path?.endsWith(`/${SOURCE}`), `in ${SOURCE}: ${top.source?.path}`);
       // VS Code itself draws the inline values: it asks the provider, then the adapter for each register.
-      const drawn = await dap.wait(mark, (m) => m.dir === 'out' && m.command === 'evaluate' && m.arguments?.context === 'watch' && m.arguments?.expression === 'ebx',
-        'VS Code to evaluate EBX for an inline value', 20_000);
-      const seq = (drawn as { seq?: number }).seq;
-      const answer = await dap.wait(dap.messages.indexOf(drawn), (m) => m.dir === 'in' && m.type === 'response' && (m as { request_seq?: number }).request_seq === seq,
-        'the answer to that evaluate');
+      // (Only requests made after this stop count: one VS Code sent for an earlier stop's frame
+      // can still be in flight and is refused as an unknown frame.)
+      const afterStop = dap.messages.indexOf(stopped) + 1;
+      let answer: { body?: { result?: string } } | undefined;
+      for (let from = afterStop; answer?.body?.result === undefined;) {
+        const drawn = await dap.wait(from, (m) => m.dir === 'out' && m.command === 'evaluate' && m.arguments?.context === 'watch' && m.arguments?.expression === 'ebx',
+          'VS Code to evaluate EBX for an inline value', 20_000);
+        const seq = (drawn as { seq?: number }).seq;
+        from = dap.messages.indexOf(drawn) + 1;
+        answer = await dap.wait(from - 1, (m) => m.dir === 'in' && m.type === 'response' && (m as { request_seq?: number }).request_seq === seq, 'the answer to that evaluate');
+      }
       assert.equal(answer.body?.result, '0xfee00000 (4276092928)', 'EBX holds the LAPIC base');
       // The provider as VS Code calls it: the write reads EBX; lookups became expressions.
       const values = (await vscode.commands.executeCommand<vscode.InlineValue[]>('vscode.executeInlineValueProvider', doc.uri,

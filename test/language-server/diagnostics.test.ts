@@ -23,6 +23,17 @@ describe('language server: diagnostics', () => {
     await lsp.stop();
   });
 
+  it('keeps known values into a block reached only by this file\'s jumps (after a JMP)', async () => {
+    const path = join(WS, 'jump-only.S');
+    const text = [
+      '        .text', '        .globl f', 'f:', '        mov     $0xFEE00000, %ebx', '        cmpl    $1, x', '        ja      L',
+      '        jmp     done', 'L:', '        movl    $0x44608, 0x300(%ebx)', 'done:', '        ret', '        .data', 'x:      .long 0', '',
+    ].join('\n');
+    const uri = await lsp.open(path, text);
+    const all = hyperstep(await lsp.waitDiagnostics(uri, (d) => d.some((x) => x.code === 'icr-illegal')));
+    assert.deepEqual(all.map((x) => [x.code, x.range.start.line]), [['icr-illegal', 8]]);
+  });
+
   it('flags ICR values the SDM table rules out, at the value, and only those', async () => {
     const path = join(WS, 'boot.S');
     const text = readText(path);
