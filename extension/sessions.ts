@@ -19,6 +19,7 @@ export class Sessions implements vscode.Disposable {
   private readonly models = new Map<string, SessionModel>();
   private readonly sessions = new Map<string, vscode.DebugSession>();
   private readonly refreshing = new Set<string>();
+  private readonly inflight = new Map<string, Promise<void>>();
   private readonly lastRefresh = new Map<string, number>();
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -123,7 +124,20 @@ export class Sessions implements vscode.Disposable {
 
   /** Asks the adapter for every vCPU's summary (`hyperstep/vcpus`). */
   async refresh(session: vscode.DebugSession | undefined = this.activeSession(), model = session && this.models.get(session.id)): Promise<void> {
-    if (!session || !model || model.terminated || this.refreshing.has(model.id)) return;
+    if (!session || !model || model.terminated) return;
+    // One request at a time; a refresh asked for meanwhile (a stop during a running-state
+    // refresh) runs after it, so the summaries read at a stop are never lost.
+    const inflight = this.inflight.get(model.id);
+    if (inflight) {
+      const next = inflight.then(() => this.refresh(session, model));
+      return next;
+    }
+    const run = this.refreshNow(session, model);
+    this.inflight.set(model.id, run);
+    try { await run; } finally { if (this.inflight.get(model.id) === run) this.inflight.delete(model.id); }
+  }
+
+  private async refreshNow(session: vscode.DebugSession, model: SessionModel): Promise<void> {
     this.refreshing.add(model.id);
     this.lastRefresh.set(model.id, Date.now());
     const atStop = model.running ? -1 : model.stops;
