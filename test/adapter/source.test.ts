@@ -66,6 +66,13 @@ test('a line breakpoint in guest C source stops there; the stack shows the calle
     assert.equal(dis.length, 8);
     assert.ok(dis.some((i: DebugProtocol.DisassembledInstruction) => i.location?.path === CPROG_C && typeof i.line === 'number'));
 
+    // Virtual memory through vCPU 0's page tables (identity-mapped here) reads as the physical bytes.
+    const ref = top.instructionPointerReference!;
+    assert.match(ref, /^v0:0x[0-9a-f]+$/);
+    const virt = await dc.customRequest('readMemory', { memoryReference: ref, count: 16 });
+    const phys = await dc.customRequest('readMemory', { memoryReference: ref.slice(3), count: 16 });
+    assert.equal(virt.body.data, phys.body.data);
+    assert.equal(Buffer.from(virt.body.data, 'base64').length, 16);
     const sources = await dc.customRequest('loadedSources', {});
     assert.ok((sources.body.sources as { path: string }[]).some((x) => x.path === CPROG_C));
   } finally { await dc.stop(); }
