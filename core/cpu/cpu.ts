@@ -179,12 +179,21 @@ export class Cpu {
 
   /** Loads a segment register's visible and hidden parts directly (loaders, reset, descriptor loads). */
   setSegment(seg: number, sel: number, base: number, limit: number, attr: number): void {
+    this.setSegmentKeepingMode(seg, sel, base, limit, attr);
+    if (seg === CS || seg === SS) this.updateMode();
+  }
+
+  /**
+   * setSegment for a load that leaves the mode and the CPL as they are, as the caller has
+   * checked (a 64-bit CPL-0 code segment loaded in 64-bit mode at CPL 0): updateMode would
+   * change nothing.
+   */
+  setSegmentKeepingMode(seg: number, sel: number, base: number, limit: number, attr: number): void {
     this.segSel[seg] = sel;
     this.segBase[seg] = base;
     this.segLimit[seg] = limit;
     this.segAttr[seg] = attr;
     this.segChk[seg] = segmentChecks(attr, base, limit);
-    if (seg === CS || seg === SS) this.updateMode();
   }
 
   /** Recomputes bitness, CPL and the mode name after CR0/EFER/CS/SS/EFLAGS.VM changes. */
@@ -210,8 +219,12 @@ export class Cpu {
     const user = this.cpl === 3;
     this.needR = user ? P_RUSER : P_RSUP;
     this.needW = (user ? P_WUSER : P_WSUP) | P_DIRTY;
-    this.needX = user ? P_XUSER : P_XSUP;
-    this.fetchLin = NaN;
+    const needX = user ? P_XUSER : P_XSUP;
+    // The cached code page was checked for the old CPL's execute right: look again when that
+    // right changes. Nothing else here changes a translation (paging, CR0.WP and EFER.NXE
+    // changes flush the TLB, which drops the code page; fetchLin is linear, so a CS base
+    // or bitness change keeps it), so interrupt delivery and IRET at one CPL keep their page.
+    if (needX !== this.needX) { this.needX = needX; this.fetchLin = NaN; }
     if (old !== this.mode && this.host.events.active) {
       this.host.events.emit(this.index, 'mode.change', { from: old, to: this.mode, rip: this.rip });
     }

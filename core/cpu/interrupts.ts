@@ -202,11 +202,15 @@ function deliverLongKernel(c: Cpu, vec: number, retIp: number): boolean {
   storeFrame64(view, pa + 8, c.segSel[CS]);
   storeFrame64(view, pa, retIp);
   phys.written[pa >>> 12] = 1;
-  c.setSegment(CS, sel & 0xfffc, descriptorBase(dlo, dhi), descriptorLimit(dlo, dhi, attr), attr);
+  // From 64-bit code at CPL 0 (the usual case) to 64-bit code at CPL 0 with SS unchanged:
+  // updateMode would find the same mode and CPL, and emit nothing.
+  const sameMode = c.mode64 && c.cpl === 0;
+  if (sameMode) c.setSegmentKeepingMode(CS, sel & 0xfffc, descriptorBase(dlo, dhi), descriptorLimit(dlo, dhi, attr), attr);
+  else c.setSegment(CS, sel & 0xfffc, descriptorBase(dlo, dhi), descriptorLimit(dlo, dhi, attr), attr);
   c.setRsp64(bottom);
   c.setFlags(flags & ~(TF | NT | VM | RF | ((type & 1) ? 0 : IF)), 0xffffffff);
   c.rip = c.nextRip = offset;
-  c.updateMode();
+  if (!sameMode) c.updateMode();
   return true;
 }
 
@@ -382,12 +386,14 @@ function iretqKernel(c: Cpu, target: number, csSel: number, fl: number): boolean
   // What iret does from here: pop RSP and SS, load CS, RFLAGS, SS, RSP, then the mode and RIP.
   c.setRsp64(sp0 + 16);
   c.hi = view.getInt32(stackPa + 12, true);
-  c.setSegment(CS, csSel & 0xfffc, descriptorBase(clo, chi), descriptorLimit(clo, chi, cattr), cattr);
+  // The caller runs this in 64-bit mode at CPL 0 (mode64, CPL 0, RPL 0), and the segments
+  // loaded are 64-bit code and a null or DPL-0 stack: the mode and CPL stay as they are,
+  // so updateMode, here or in setSegment, would change nothing (and emit nothing).
+  c.setSegmentKeepingMode(CS, csSel & 0xfffc, descriptorBase(clo, chi), descriptorLimit(clo, chi, cattr), cattr);
   c.setFlags(fl, TF | NT | RF | AC | ID | 0xfd5 | IOPL | VIF | VIP | IF);
-  if ((ssSel & 0xfffc) === 0) c.setSegment(SS, ssSel, 0, 0, A_UNUSABLE | A_DB);
-  else c.setSegment(SS, ssSel, descriptorBase(slo, shi), descriptorLimit(slo, shi, sattr), sattr);
+  if ((ssSel & 0xfffc) === 0) c.setSegmentKeepingMode(SS, ssSel, 0, 0, A_UNUSABLE | A_DB);
+  else c.setSegmentKeepingMode(SS, ssSel, descriptorBase(slo, shi), descriptorLimit(slo, shi, sattr), sattr);
   c.setRsp64(spHi * TWO32 + (sp >>> 0));
-  c.updateMode();
   c.nextRip = target;
   c.nmiBlocked = false;
   return true;
