@@ -202,6 +202,16 @@ export class Machine implements CpuHost, MsrHost {
     return this.vmm.boundary(c);
   }
 
+  readCr8(c: Cpu): number {
+    return (this.lapics[c.index].tpr >>> 4) & 0xf;
+  }
+
+  /** MOV CR8 writes the TPR through the LAPIC; a lower priority may let a pending interrupt in. */
+  writeCr8(c: Cpu, value: number): void {
+    this.lapics[c.index].writeTpr((value & 0xf) << 4);
+    c.attention = true;
+  }
+
   msrRead(c: Cpu, msr: number): [number, number] | '#GP' | null {
     return apicMsrRead(this.lapics[c.index], msr, (ns) => ns + c.tscOffset);
   }

@@ -43,6 +43,12 @@ export interface CpuHost {
    * pending work for this vCPU (rendezvous, a deferred INIT). True = leave the run loop.
    */
   boundary?(cpu: Cpu): boolean;
+  /**
+   * CR8 is the local APIC's TPR in 64-bit mode (SDM vol. 3, "Task Priority in IA-32e Mode"):
+   * CR8[3:0] reads TPR[7:4]; a write sets TPR[7:4] and clears TPR[3:0]. Absent: a bare CPU keeps CR8 itself.
+   */
+  readCr8?(cpu: Cpu): number;
+  writeCr8?(cpu: Cpu, value: number): void;
 }
 
 /** Architectural activity state (SDM vol. 3, 24.4.2). */

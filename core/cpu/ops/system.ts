@@ -83,7 +83,7 @@ onCode([Code.Mov_r32_cr, Code.Mov_r64_cr], (c, i) => {
     case 2: v = c.cr2; break;
     case 3: v = c.cr3; break;
     case 4: v = c.cr4; break;
-    case 8: v = c.cr8; break;
+    case 8: v = c.host.readCr8 ? c.host.readCr8(c) : c.cr8; break;
     default: fault(UD);
   }
   if (i.opSize === 8) c.setReg(i.r0, 8, v % TWO32 | 0, Math.floor(v / TWO32) | 0);
@@ -146,6 +146,7 @@ export function writeCr(c: Cpu, n: number, lo: number, hi: number): void {
     case 8:
       if (hi !== 0 || (lo & ~0xf)) fault(GP, 0);
       c.cr8 = lo;
+      if (c.host.writeCr8) c.host.writeCr8(c, lo);
       return;
     default: fault(UD);
   }
