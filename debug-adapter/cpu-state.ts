@@ -74,7 +74,7 @@ export function readRegister(c: Cpu, name: string): bigint | undefined {
     case 'cr2': return addr64(c.cr2);
     case 'cr3': return addr64(c.cr3);
     case 'cr4': return BigInt(c.cr4 >>> 0);
-    case 'cr8': return BigInt(c.cr8 >>> 0);
+    case 'cr8': return BigInt((c.host.readCr8 ? c.host.readCr8(c) : c.cr8) >>> 0);
     case 'efer': return BigInt(c.efer >>> 0);
     case 'gdtr': case 'gdtr.base': return addr64(c.gdtBase);
     case 'idtr': case 'idtr.base': return addr64(c.idtBase);

@@ -106,7 +106,7 @@ export class VariableStore {
       this.v('cr2', hex(addr64(c.cr2), 8)),
       this.v('cr3', hex(addr64(c.cr3), 8)),
       this.v('cr4', `${hex(c.cr4 >>> 0, 8)}  ${bitNames(c.cr4, CR4_BITS)}`),
-      this.v('cr8', hex(c.cr8, 1)),
+      this.v('cr8', `${hex(readRegister(c, 'cr8')!, 1)}  (the LAPIC's TPR[7:4])`),
       this.v('efer', `${hex(c.efer >>> 0, 8)}  ${bitNames(c.efer, EFER_BITS)}`),
       this.v('gdtr', `base=${hex(addr64(c.gdtBase), 8)} limit=${hex(c.gdtLimit, 4)}`),
       this.v('idtr', `base=${hex(addr64(c.idtBase), 8)} limit=${hex(c.idtLimit, 4)}`),
