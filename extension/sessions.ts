@@ -142,7 +142,12 @@ export class Sessions implements vscode.Disposable {
     this.lastRefresh.set(model.id, Date.now());
     const atStop = model.running ? -1 : model.stops;
     try {
-      const r = (await session.customRequest('hyperstep/vcpus', {})) as VcpusResponseBody;
+      // A response that never comes (a session going away) must not block every later refresh.
+      let timer: NodeJS.Timeout | undefined;
+      const r = (await Promise.race([
+        session.customRequest('hyperstep/vcpus', {}),
+        new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('no answer within 5 s')), 5000); }),
+      ]).finally(() => clearTimeout(timer))) as VcpusResponseBody;
       model.setVcpus(r.vcpus ?? [], r.status, atStop);
       this.changed.fire(model);
     } catch (e) {

@@ -115,7 +115,10 @@ export function asmSuite(): Suite {
     /** The next `stopped` after `from`, once the extension (and with it VS Code) has taken it in. */
     const nextStop = async (from: number, stopsBefore: number, what: string) => {
       const stopped = await dap.event(from, 'stopped', what, 60_000);
-      await until(() => { const s = api.session(); return s && !s.running && s.stops > stopsBefore && s.vcpusAtStop === s.stops; }, `the extension to take in ${what}`, 20_000);
+      await until(() => { const s = api.session(); return s && !s.running && s.stops > stopsBefore && s.vcpusAtStop === s.stops; }, `the extension to take in ${what}`, 20_000).catch((e: Error) => {
+        const s = api.session();
+        throw new Error(`${e.message} (model: ${s ? JSON.stringify({ running: s.running, stops: s.stops, vcpusAtStop: s.vcpusAtStop, stopsBefore }) : 'none'})`);
+      });
       return stopped;
     };
     const from = dap.mark();

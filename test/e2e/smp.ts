@@ -32,7 +32,10 @@ export function smpSuite(): Suite {
     await until(() => {
       const s = api.session();
       return s && !s.running && s.stops > m.stops && s.vcpusAtStop === s.stops && s.vcpus.length === 4 ? s : undefined;
-    }, 'the extension to read the vCPUs after the stop', 20_000);
+    }, 'the extension to read the vCPUs after the stop', 20_000).catch((e: Error) => {
+      const s = api.session();
+      throw new Error(`${e.message} (model: ${s ? JSON.stringify({ running: s.running, stops: s.stops, vcpusAtStop: s.vcpusAtStop, vcpus: s.vcpus.length, stopsBefore: m.stops }) : 'none'})`);
+    });
     await until(() => api.vcpuItems().length === 4, 'four vCPU rows', 20_000);
     return stopped;
   }
