@@ -218,6 +218,8 @@ export class Machine implements CpuHost, MsrHost {
 
   msrWrite(c: Cpu, msr: number, lo: number, hi: number): 'ok' | '#GP' | null {
     if (msr === 0x80b && this.lapics[c.index].mode() === 'x2apic') this.vmm.checkEoi(c.index);
+    // x2APIC EOI or TPR: a pending interrupt may have become deliverable (see ApicMmio.mmioWrite).
+    if (msr === 0x80b || msr === 0x808) c.attention = true;
     // TSC ticks are nanoseconds of virtual time (Cpu.tsc): the deadline converts by the TSC offset.
     return apicMsrWrite(this.lapics[c.index], msr, lo, hi, (tsc) => tsc - c.tscOffset);
   }

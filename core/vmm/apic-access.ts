@@ -68,8 +68,12 @@ export class ApicMmio implements MmioDevice {
       ? { address: XAPIC_DEFAULT_BASE + offset, size, direction: 'write', value: value >>> 0, region: l ? 'lapic' : 'unassigned', register: apicRegisterName(offset & 0xfff) }
       : LAPIC_ACCESS);
     if (l === null) return;
-    if ((offset & 0xff0) === 0xb0) this.vmm.checkEoi(this.current);
+    const reg = offset & 0xff0;
+    if (reg === 0xb0) this.vmm.checkEoi(this.current);
     l.writeMmio(offset & 0xfff, size, value);
+    // An EOI or a lower TPR can make a pending interrupt deliverable: the vCPU looks at the next
+    // instruction boundary, as the processor does (SDM vol. 3, 11.8.3.1 and 11.8.4).
+    if (reg === 0xb0 || reg === 0x80) this.vmm.cpus[this.current].attention = true;
   }
 }
 
