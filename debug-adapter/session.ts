@@ -736,6 +736,8 @@ export class HyperstepSession extends LoggingDebugSession {
     this.rt?.dispose();
     this.rt = null;
     this.sendResponse(response);
+    // On stdio the adapter process ends with its client (a server keeps listening).
+    this.shutdown();
   }
 
   // ---- memory and disassembly -----------------------------------------------------------------

@@ -126,3 +126,34 @@ test('INIT-SIPI-SIPI as a debug session: stop on entry, break on INIT, step to e
     assert.equal(lapic.get('mode')!.value, 'xAPIC at 0xfee00000');
   } finally { await dc.stop(); }
 });
+
+test('hyperstep dap on stdio: answers initialize, and the process ends after disconnect', async () => {
+  const { spawn } = await import('node:child_process');
+  const { CLI } = await import('./client');
+  const p = spawn(process.execPath, [CLI, 'dap'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const send = (seq: number, command: string, args: object = {}): void => {
+    const body = JSON.stringify({ seq, type: 'request', command, arguments: args });
+    p.stdin.write(`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  };
+  let out = '';
+  const messages: { type: string; command?: string; event?: string; success?: boolean; body?: Record<string, unknown> }[] = [];
+  p.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    for (;;) {
+      const m = /^Content-Length: (\d+)\r\n\r\n/.exec(out);
+      if (!m || out.length < m[0].length + Number(m[1])) break;
+      messages.push(JSON.parse(out.slice(m[0].length, m[0].length + Number(m[1]))));
+      out = out.slice(m[0].length + Number(m[1]));
+    }
+  });
+  const exited = new Promise<number | null>((resolve) => p.on('exit', (code) => resolve(code)));
+  send(1, 'initialize', { adapterID: 'hyperstep', pathFormat: 'path' });
+  send(2, 'disconnect');
+  const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('still running after 10 s'), 10_000))]);
+  if (typeof code === 'string') p.kill();
+  assert.equal(code, 0);
+  const init = messages.find((m) => m.type === 'response' && m.command === 'initialize');
+  assert.equal(init?.success, true);
+  assert.ok(Array.isArray(init?.body?.exceptionBreakpointFilters));
+  assert.ok(messages.some((m) => m.type === 'response' && m.command === 'disconnect' && m.success));
+});
