@@ -232,63 +232,28 @@ export function compile(n: Node): (env: Env) => Value {
 export type Scalar = number | string | undefined;
 
 /**
- * A faster form for conditions over plain fields (event filters run at every matching
- * event): names, integer and string constants, comparisons, !, && and ||, evaluated on JS
- * numbers (event fields are integers below 2^53) with no allocation. Null when the expression
- * uses anything else; compile() then serves.
- */
-export function compilePredicate(n: Node): ((get: (name: string) => Scalar) => boolean) | null {
-  const value = (m: Node): ((get: (name: string) => Scalar) => Scalar) | null => {
-    switch (m.k) {
-      case 'num': { if (m.v > BigInt(Number.MAX_SAFE_INTEGER)) return null; const v = Number(m.v); return () => v; }
-      case 'str': { const v = m.v; return () => v; }
-      case 'name': { const name = m.v; return (get) => get(name); }
-      default: return null;
-    }
-  };
-  const pred = (m: Node): ((get: (name: string) => Scalar) => boolean) | null => {
-    if (m.k === 'un' && m.op === '!') { const a = pred(m.a); return a && ((g) => !a(g)); }
-    if (m.k !== 'bin') {
-      const v = value(m);
-      return v && ((g) => { const x = v(g); return x !== undefined && x !== 0 && x !== ''; });
-    }
-    if (m.op === '&&' || m.op === '||') {
-      const a = pred(m.a), b = pred(m.b);
-      if (!a || !b) return null;
-      return m.op === '&&' ? (g) => a(g) && b(g) : (g) => a(g) || b(g);
-    }
-    const a = value(m.a), b = value(m.b);
-    if (!a || !b) return null;
-    switch (m.op) {
-      case '==': return (g) => { const x = a(g); return x !== undefined && x === b(g); };
-      case '!=': return (g) => { const x = a(g); return x !== undefined && x !== b(g); };
-      case '<': return (g) => { const x = a(g), y = b(g); return typeof x === 'number' && typeof y === 'number' && x < y; };
-      case '<=': return (g) => { const x = a(g), y = b(g); return typeof x === 'number' && typeof y === 'number' && x <= y; };
-      case '>': return (g) => { const x = a(g), y = b(g); return typeof x === 'number' && typeof y === 'number' && x > y; };
-      case '>=': return (g) => { const x = a(g), y = b(g); return typeof x === 'number' && typeof y === 'number' && x >= y; };
-      default: return null;
-    }
-  };
-  return pred(n);
-}
-
-/**
- * The same subset as compilePredicate as JavaScript source, for filters that generate one
- * function per event type (so V8 compiles the conditions like any other code). `ref(name)`
- * gives the source that reads a name; comparisons go through the helpers eq, ne, lt, le, gt,
+ * Conditions over plain fields (names, integer and string constants, comparisons, !, && and
+ * ||) as JavaScript source on JS numbers, for filters that generate one function per event
+ * type (so V8 compiles the conditions like any other code). `ref(name)` gives the source that reads a name; comparisons go through the helpers eq, ne, lt, le, gt,
  * ge and truth t, which the generated function receives. Null outside the subset. Constants
  * are emitted with JSON.stringify or as integers, never spliced in raw.
  */
-export function predicateSource(n: Node, ref: (name: string) => string): string | null {
+export function predicateSource(n: Node, ref: (name: string, numeric: boolean) => string): string | null {
   const value = (m: Node): string | null => {
     switch (m.k) {
       case 'num': return m.v > BigInt(Number.MAX_SAFE_INTEGER) ? null : String(Number(m.v));
       case 'str': return JSON.stringify(m.v);
-      case 'name': return ref(m.v);
+      case 'name': return ref(m.v, false);
       default: return null;
     }
   };
   const pred = (m: Node): string | null => {
+    // name == number: a name can only equal a number as a number, so `numeric` lets ref skip the
+    // bare-word fallback and read the field straight (the commonest condition, at every event).
+    if (m.k === 'bin' && m.op === '==') {
+      const [name, num] = m.a.k === 'name' && m.b.k === 'num' ? [m.a, m.b] : m.b.k === 'name' && m.a.k === 'num' ? [m.b, m.a] : [null, null];
+      if (name !== null && num !== null && num.v <= BigInt(Number.MAX_SAFE_INTEGER)) return `(${ref(name.v, true)} === ${Number(num.v)})`;
+    }
     if (m.k === 'un' && m.op === '!') { const a = pred(m.a); return a && `!(${a})`; }
     if (m.k !== 'bin') { const v = value(m); return v && `t(${v})`; }
     if (m.op === '&&' || m.op === '||') {

@@ -8,15 +8,13 @@ import type { EventWatch } from '../core/debug/controller';
 import type { Ipi } from '../core/apic/types';
 import { isIpiTarget } from '../core/apic/destination';
 import { EVENT_FILTERS, EventFilterId } from './protocol';
-import { parse, compile, compilePredicate, predicateSource, PREDICATE_HELPERS, truthy, Env, ExprError, Value, Scalar, Expr } from './expr';
+import { parse, compile, predicateSource, PREDICATE_HELPERS, truthy, Env, ExprError, Value, Scalar, Expr } from './expr';
 
 export interface FilterHit { filter: EventFilterId; text: string; event: HsEvent }
 
 interface Armed {
   id: EventFilterId;
   condition: ((env: Env) => Value) | null;
-  /** The same condition on plain numbers, when it is simple enough (most are). */
-  fast: ((get: (name: string) => Scalar) => boolean) | null;
   tree: Expr | null;
   conditionText?: string;
 }
@@ -36,10 +34,6 @@ export const FILTER_INFO: Record<EventFilterId, { label: string; description: st
   'unsupported-instruction': { label: 'Unsupported instruction', description: 'The guest ran an instruction Hyperstep does not implement', default: true },
 };
 
-const TYPES: Partial<Record<EventFilterId, EventName[]>> = {
-  vmexit: ['exit'], 'ipi-send': ['ipi.send'], 'ipi-deliver': ['ipi.send', 'ipi.accept', 'exit'], init: ['ipi.send'], sipi: ['ipi.send'],
-  eoi: ['eoi'], rendezvous: ['rendezvous.begin'], 'tlb-flush': ['tlb.flush'],
-};
 
 const MODE_NAMES: Record<string, string> = { fixed: 'fixed', lowest: 'lowest-priority', smi: 'SMI', nmi: 'NMI', init: 'INIT', 'init-deassert': 'INIT de-assert', startup: 'STARTUP' };
 
@@ -53,12 +47,12 @@ export class EventFilters {
   /** The IPI being delivered (deliveries are synchronous with their ipi.send). */
   private lastSend: HsEvent<'ipi.send'> | null = null;
 
-  /** The event a fast condition is looking at, and its field getter (one closure for all events). */
+  /** The event the generated test is looking at, and its field getter (one closure for all events). */
   private current: HsEvent | null = null;
   private readonly getField = (name: string): Scalar => this.field(this.current!, name);
 
   constructor(private readonly m: Machine, private readonly changed: () => void) {
-    for (const id of EVENT_FILTERS) if (FILTER_INFO[id].default) this.armed.push({ id, condition: null, fast: null, tree: null });
+    for (const id of EVENT_FILTERS) if (FILTER_INFO[id].default) this.armed.push({ id, condition: null, tree: null });
   }
 
   /** Arms exactly these filters. Throws FilterError naming a bad filter id or condition. */
@@ -67,18 +61,16 @@ export class EventFilters {
     for (const f of list) {
       if (!(EVENT_FILTERS as readonly string[]).includes(f.filterId)) throw new FilterError(`unknown exception filter '${f.filterId}' (filters: ${EVENT_FILTERS.join(', ')})`);
       let condition: ((env: Env) => Value) | null = null;
-      let fast: Armed['fast'] = null;
       let tree: Expr | null = null;
       if (f.condition !== undefined && f.condition.trim() !== '') {
         try {
           tree = parse(f.condition);
           condition = compile(tree);
-          fast = compilePredicate(tree);
         } catch (e) {
           throw new FilterError(`condition of '${f.filterId}': ${(e as Error).message}`);
         }
       }
-      next.push({ id: f.filterId as EventFilterId, condition, fast, tree, conditionText: f.condition });
+      next.push({ id: f.filterId as EventFilterId, condition, tree, conditionText: f.condition });
     }
     this.armed = next;
     this.changed();
@@ -96,7 +88,7 @@ export class EventFilters {
   watches(): [EventName, EventWatch][] {
     const byType = new Map<EventName, Armed[]>();
     for (const a of this.armed) {
-      for (const t of TYPES[a.id] ?? []) {
+      for (const t of Object.keys(GATES[a.id] ?? {}) as EventName[]) {
         const l = byType.get(t);
         if (l) l.push(a); else byType.set(t, [a]);
       }
@@ -112,7 +104,11 @@ export class EventFilters {
    */
   private compileWatch(type: EventName, list: Armed[]): EventWatch {
     const special = new Set(['vcpu', 'type', 'src', 'dst', 'mode', 'vector']);
-    const ref = (name: string): string => (special.has(name) ? `g(${JSON.stringify(name)})` : `v(d[${JSON.stringify(name)}], ${JSON.stringify(name)})`);
+    const ref = (name: string, numeric: boolean): string => {
+      if (name === 'vcpu') return 'e.vcpu';
+      if (special.has(name)) return `g(${JSON.stringify(name)})`;
+      return numeric ? `n(d[${JSON.stringify(name)}])` : `v(d[${JSON.stringify(name)}], ${JSON.stringify(name)})`;
+    };
     const lines = list.map((a, k) => {
       const gate = GATES[a.id]?.[type] ?? 'false';
       const cond = a.tree === null ? 'true' : predicateSource(a.tree, ref) ?? 'true';
@@ -120,13 +116,14 @@ export class EventFilters {
     });
     const H = PREDICATE_HELPERS;
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    const test = new Function('e', 'g', 'v', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 't', `const d = e.data;\n${lines.join('\n')}\nreturn -1;`) as
-      (e: HsEvent, g: (n: string) => Scalar, v: (x: unknown, n: string) => Scalar, ...h: unknown[]) => number;
+    const test = new Function('e', 'g', 'v', 'n', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 't', `const d = e.data;\n${lines.join('\n')}\nreturn -1;`) as
+      (e: HsEvent, g: (n: string) => Scalar, v: (x: unknown, n: string) => Scalar, n: (x: unknown) => unknown, ...h: unknown[]) => number;
     const v = (x: unknown, name: string): Scalar => (typeof x === 'number' || typeof x === 'string' ? x : typeof x === 'boolean' ? (x ? 1 : 0) : bareWord(name));
+    const n = (x: unknown): unknown => (typeof x === 'boolean' ? (x ? 1 : 0) : x);
     return (e: HsEvent) => {
       if (e.type === 'ipi.send') this.lastSend = e as HsEvent<'ipi.send'>;
       this.current = e;
-      const k = test(e, this.getField, v, H.eq, H.ne, H.lt, H.le, H.gt, H.ge, H.t);
+      const k = test(e, this.getField, v, n, H.eq, H.ne, H.lt, H.le, H.gt, H.ge, H.t);
       return k < 0 ? null : this.check(e, list.slice(k));
     };
   }
@@ -137,12 +134,9 @@ export class EventFilters {
     for (const a of list) {
       const vcpu = this.matches(a.id, e);
       if (vcpu === null) continue;
-      if (a.fast !== null) {
-        this.current = e;
-        if (!a.fast(this.getField)) continue;
-      } else if (a.condition !== null) {
+      if (a.condition !== null) {
         // A condition that cannot be evaluated on this event (a field it compares is not one of
-        // this event's, so a name reads as a word) does not match it, as in the fast form.
+        // this event's, so a name reads as a word) does not match it, as in the generated test.
         let ok = false;
         try {
           env ??= this.env(e);
@@ -157,61 +151,25 @@ export class EventFilters {
     return null;
   }
 
-  /** The vCPU to report if filter `id` matches event `e`, else null. */
+  /** The vCPU to report if filter `id` matches event `e`, else null (the gates of GATES, compiled once). */
   private matches(id: EventFilterId, e: HsEvent): number | null {
-    const at = e.vcpu >= 0 ? e.vcpu : 0;
-    switch (id) {
-      case 'vmexit': return e.type === 'exit' ? at : null;
-      case 'ipi-send': return e.type === 'ipi.send' ? at : null;
-      case 'init': return e.type === 'ipi.send' && (e.data as EventMap['ipi.send']).mode === 'init' ? at : null;
-      case 'sipi': return e.type === 'ipi.send' && (e.data as EventMap['ipi.send']).mode === 'startup' ? at : null;
-      case 'ipi-deliver':
-        if (e.type === 'ipi.accept') return (e.data as EventMap['ipi.accept']).source === 'ipi' ? at : null;
-        if (e.type === 'exit') { const r = (e.data as EventMap['exit']).reason; return r === 'INIT' || r === 'SIPI' ? at : null; }
-        return null;
-      case 'eoi': return e.type === 'eoi' ? at : null;
-      case 'rendezvous': return e.type === 'rendezvous.begin' ? at : null;
-      case 'tlb-flush': return e.type === 'tlb.flush' ? at : null;
-      default: return null;
-    }
+    const gate = GATE_TESTS[id]?.[e.type];
+    return gate !== undefined && gate(e.data) ? (e.vcpu >= 0 ? e.vcpu : 0) : null;
   }
+
 
   /** What a condition sees: the event's fields, vcpu, src/dst for IPIs; bare words are strings (mode == init). Looked up lazily. */
   env(e: HsEvent): Env {
-    const data = e.data as unknown as Record<string, unknown>;
-    const conv = (v: unknown): Value | undefined =>
-      typeof v === 'number' ? BigInt.asUintN(64, BigInt(Math.trunc(v))) : typeof v === 'string' ? v : typeof v === 'boolean' ? (v ? 1n : 0n) : undefined;
-    const send = this.lastSend;
-    const lookup = (name: string): Value | undefined => {
-      switch (name) {
-        case 'vcpu': return BigInt(e.vcpu);
-        case 'type': return e.type;
-        case 'src':
-          if (e.type === 'ipi.send') return BigInt(e.vcpu);
-          if ((e.type === 'ipi.accept' || e.type === 'exit') && send) return BigInt(send.vcpu);
-          break;
-        case 'dst':
-          if (e.type === 'ipi.send') {
-            const d = data as unknown as EventMap['ipi.send'];
-            const t = this.targets(e as HsEvent<'ipi.send'>);
-            return BigInt(d.shorthand === 'none' && d.destMode === 'physical' ? d.dest : t.length === 1 ? t[0] : d.dest);
-          }
-          if (e.type === 'ipi.accept' || e.type === 'exit') return BigInt(e.vcpu);
-          break;
-        case 'mode': case 'vector':
-          if (e.type === 'exit' && send && data[name] === undefined) return conv((send.data as unknown as Record<string, unknown>)[name]);
-          break;
-      }
-      const v = conv(data[name]);
-      if (v !== undefined) return v;
-      return bareWord(name);
-    };
     return {
-      lookup,
+      lookup: (name) => {
+        const v = this.field(e, name);
+        return typeof v === 'number' ? BigInt.asUintN(64, BigInt(Math.trunc(v))) : v;
+      },
       read: () => { throw new ExprError('memory is not available in event conditions'); },
       pointerSize: () => 8,
     };
   }
+
 
   /** A field as a plain number or string, with the same names and defaults as env(). */
   private field(e: HsEvent, name: string): Scalar {
@@ -317,17 +275,23 @@ export class EventFilters {
   }
 }
 
-/** When filter id applies to an event type, as JavaScript over `d` (the event's data); see matches(). */
+/** When filter id applies to an event type, as JavaScript over `d` (the event's data); the event types a filter watches are its keys. */
 const GATES: Partial<Record<EventFilterId, Partial<Record<EventName, string>>>> = {
   vmexit: { exit: 'true' },
   'ipi-send': { 'ipi.send': 'true' },
   init: { 'ipi.send': 'd.mode === "init"' },
   sipi: { 'ipi.send': 'd.mode === "startup"' },
-  'ipi-deliver': { 'ipi.accept': 'd.source === "ipi"', exit: '(d.reason === "INIT" || d.reason === "SIPI")' },
+  // ipi-deliver watches ipi.send only to remember the sender of the deliveries that follow.
+  'ipi-deliver': { 'ipi.send': 'false', 'ipi.accept': 'd.source === "ipi"', exit: '(d.reason === "INIT" || d.reason === "SIPI")' },
   eoi: { eoi: 'true' },
   rendezvous: { 'rendezvous.begin': 'true' },
   'tlb-flush': { 'tlb.flush': 'true' },
 };
+
+/** GATES as functions, for check() (the generated per-type tests inline the same source). */
+const GATE_TESTS: Partial<Record<EventFilterId, Partial<Record<string, (d: unknown) => boolean>>>> = Object.fromEntries(
+  Object.entries(GATES).map(([id, byType]) => [id, Object.fromEntries(Object.entries(byType).map(([t, src]) => [t, new Function('d', `return ${src};`) as (d: unknown) => boolean]))]),
+);
 
 const BARE = new Map<string, string | undefined>();
 /** A name that is no field of this event reads as itself (`mode == init`); cached, this runs at every event. */

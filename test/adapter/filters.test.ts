@@ -36,6 +36,9 @@ const CONDITIONS: [string, string][] = [
   ['eoi', 'vector + 1 == 0x42'],
   ['vmexit', '(value & 0xff00) == 0x4500'],
   ['vmexit', 'port != 0x3f8'],
+  ['eoi', 'level == 0'],
+  ['ipi-send', '1 == level && x2apic == 0'],
+  ['vmexit', '1 == vcpu && port == 1016'],
 ];
 
 test('each armed condition stops exactly on the events the evaluator says it matches', () => {
