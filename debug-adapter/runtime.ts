@@ -13,6 +13,7 @@ import type { Cpu } from '../core/cpu/cpu';
 import { decodeInsn } from '../core/cpu/decode';
 import { Mnemonic } from 'iced-x86';
 import { Program, LineInfo } from './program';
+import { hex } from './cpu-state';
 import type { HyperstepLaunchArguments, EventFilterId, StepTargetKind, TimelineEvent, StatusEventBody } from './protocol';
 import { EventFilters, FilterHit } from './filters';
 import { DataWatches } from './data-watch';
@@ -396,7 +397,7 @@ export class HyperstepRuntime {
     if (o.reason === 'breakpoint') {
       const b = o.detail as CodeBreakpoint;
       const same = this.codeBreakpoints.filter((x) => x.address === b.address).map((x) => x.id);
-      const where = this.program.describe(b.address) ?? hexAddr(b.address);
+      const where = this.program.describe(b.address) ?? hex(b.address);
       const reason: StopReasonName = b.kind === 'function' ? 'function breakpoint' : b.kind === 'instruction' ? 'instruction breakpoint' : 'breakpoint';
       this.reportStop({ reason, vcpu: o.vcpu, description: `Breakpoint at ${where} on vCPU ${o.vcpu}`, hitBreakpointIds: same });
       return;
@@ -439,7 +440,7 @@ export class HyperstepRuntime {
 
   /** Stop on entry: nothing has run yet. */
   entryStop(): void {
-    this.reportStop({ reason: 'entry', vcpu: 0, description: `Stopped on entry: vCPU 0 (BSP) at ${this.program.describe(linearRip(this.machine.cpus[0])) ?? hexAddr(linearRip(this.machine.cpus[0]))}` });
+    this.reportStop({ reason: 'entry', vcpu: 0, description: `Stopped on entry: vCPU 0 (BSP) at ${this.program.describe(linearRip(this.machine.cpus[0])) ?? hex(linearRip(this.machine.cpus[0]))}` });
   }
 
   private end(s: StopInfo): void {
@@ -507,9 +508,6 @@ export function stackPointer(c: Cpu): number {
   return c.bits === 16 ? c.segBase[2] + (c.gpr[4] & 0xffff) : (c.segBase[2] + (c.gpr[4] >>> 0)) % 4294967296;
 }
 
-export function hexAddr(a: number): string {
-  return '0x' + (a < 0 ? (BigInt(a) + (1n << 64n)).toString(16) : a.toString(16));
-}
 
 /** DAP hit conditions: "5" (stop at the 5th hit and after), ">= 5", "> 5", "== 5", "% 5" (every 5th). */
 export function hitConditionMet(cond: string, hits: number): boolean {

@@ -7,11 +7,11 @@ import {
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { basename } from 'node:path';
-import { HyperstepRuntime, StopContext, hexAddr, CodeBreakpoint } from './runtime';
+import { HyperstepRuntime, StopContext, CodeBreakpoint } from './runtime';
 import { validateLaunchArguments, LaunchError } from './launch';
 import { VariableStore } from './variables';
 import { readRegister, writeRegister, addr64, hex, isRegisterName } from './cpu-state';
-import { parse, evaluate, evaluateString, Env, ExprError, Value } from './expr';
+import { parse, evaluate, evaluateString, truthy, Env, ExprError, Value } from './expr';
 import { isCommand, runCommand, completions as replCompletions, ReplError } from './repl';
 import { parseMemoryRef, formatMemoryRef, readMemory, writeMemory, MemoryRefError, physicalOf } from './memory-ref';
 import { lapicView, vectorList, lapicValue } from './views/lapic';
@@ -170,7 +170,7 @@ export class HyperstepSession extends LoggingDebugSession {
     this.vars = new VariableStore(rt.machine);
     rt.evaluateCondition = (vcpu, expression) => {
       try {
-        return truthyValue(evaluateString(expression, this.env(vcpu)));
+        return truthy(evaluateString(expression, this.env(vcpu)));
       } catch (e) {
         this.sendEvent(new OutputEvent(`breakpoint condition '${expression}' failed on vCPU ${vcpu}: ${(e as Error).message}; stopping\n`, 'console'));
         return true;
@@ -278,7 +278,7 @@ export class HyperstepSession extends LoggingDebugSession {
       const condErr = checkCondition(b.condition);
       if (condErr) { out.push({ id, verified: false, line: b.line, message: condErr }); continue; }
       for (const a of at.addresses) armed.push({ id, address: a, condition: b.condition, hitCondition: b.hitCondition, logMessage: b.logMessage });
-      out.push({ id, verified: true, line: at.line, source: { path, name: basename(path) }, instructionReference: hexAddr(at.addresses[0]) });
+      out.push({ id, verified: true, line: at.line, source: { path, name: basename(path) }, instructionReference: hex(at.addresses[0]) });
     }
     rt.setCodeBreakpoints('source', path, armed);
     return out;
@@ -305,7 +305,7 @@ export class HyperstepSession extends LoggingDebugSession {
       if (condErr) return { id, verified: false, message: condErr };
       armed.push({ id, address, condition: b.condition, hitCondition: b.hitCondition });
       const line = rt.program.lines?.lineAt(address);
-      return { id, verified: true, instructionReference: hexAddr(address), ...(line ? { line: line.line, source: { path: line.path, name: basename(line.path) } } : {}) };
+      return { id, verified: true, instructionReference: hex(address), ...(line ? { line: line.line, source: { path: line.path, name: basename(line.path) } } : {}) };
     });
     rt.setCodeBreakpoints('function', '', armed);
     return out;
@@ -333,7 +333,7 @@ export class HyperstepSession extends LoggingDebugSession {
       const condErr = checkCondition(b.condition);
       if (condErr) return { id, verified: false, message: condErr };
       armed.push({ id, address, condition: b.condition, hitCondition: b.hitCondition });
-      return { id, verified: true, instructionReference: hexAddr(address) };
+      return { id, verified: true, instructionReference: hex(address) };
     });
     rt.setCodeBreakpoints('instruction', '', armed);
     return out;
@@ -454,7 +454,7 @@ export class HyperstepSession extends LoggingDebugSession {
           const line = rt.program.lines?.lineAt(lookup) ?? null;
           // A caller's return address may already be past its function (a call as the last instruction): name the call site's function.
           const fn = rt.program.functionAt(lookup);
-          const name = fn ? (f.pc === fn.address ? fn.name : `${fn.name}+0x${(f.pc - fn.address).toString(16)}`) : hexAddr(f.pc);
+          const name = fn ? (f.pc === fn.address ? fn.name : `${fn.name}+0x${(f.pc - fn.address).toString(16)}`) : hex(f.pc);
           frames.push({
             id: this.frames.create({ vcpu, index: k, pc: f.pc, vmm: false }),
             name: k === 0 ? `${name}  [${c.mode}]` : name,
@@ -793,7 +793,7 @@ export class HyperstepSession extends LoggingDebugSession {
         skip += back;
       }
       const out: DebugProtocol.DisassembledInstruction[] = [];
-      for (let k = 0; k < -skip && out.length < want; k++) out.push({ address: hexAddr(start - (-skip - k)), instruction: '(unknown)', presentationHint: 'invalid' });
+      for (let k = 0; k < -skip && out.length < want; k++) out.push({ address: hex(start - (-skip - k)), instruction: '(unknown)', presentationHint: 'invalid' });
       let a = start;
       let lastLine = -1;
       for (let n = Math.max(0, skip); n > 0; n--) {
@@ -803,14 +803,14 @@ export class HyperstepSession extends LoggingDebugSession {
       }
       while (out.length < want) {
         const b = readMemory(rt.machine, { vcpu: ref.vcpu, address: a }, 0, 15);
-        if (b.data.length === 0) { out.push({ address: hexAddr(a), instruction: '(not mapped)', presentationHint: 'invalid' }); a += 1; continue; }
+        if (b.data.length === 0) { out.push({ address: hex(a), instruction: '(not mapped)', presentationHint: 'invalid' }); a += 1; continue; }
         const d = disassemble(b.data, bits, a);
         const bytes = Array.from(b.data.subarray(0, d.len), (x) => x.toString(16).padStart(2, '0')).join(' ');
         const sym = rt.program.functionAt(a);
         const line = rt.program.lines?.lineAt(a) ?? null;
         const text = d.text.replace(/\b0x([0-9a-f]{5,16})\b/g, (s, h: string) => { const t = rt.program.describe(Number.parseInt(h, 16)); return t ? `${s} <${t}>` : s; });
         out.push({
-          address: hexAddr(a), instructionBytes: bytes, instruction: text,
+          address: hex(a), instructionBytes: bytes, instruction: text,
           ...(sym && sym.address === a ? { symbol: sym.name } : {}),
           ...(line && line.line !== lastLine ? { location: { path: line.path, name: basename(line.path) }, line: line.line } : {}),
         });
@@ -887,10 +887,6 @@ export class HyperstepSession extends LoggingDebugSession {
       ...(e ? { lastExit: { reason: e.reason, detail: Object.entries(e.qualification).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${typeof v === 'number' ? hex(v >>> 0) : String(v)}`).join(' ') } } : {}),
     };
   }
-}
-
-function truthyValue(v: Value): boolean {
-  return typeof v === 'bigint' ? v !== 0n : v.length > 0;
 }
 
 function formatValue(v: Value): string {
