@@ -277,15 +277,7 @@ export class Machine implements CpuHost, MsrHost {
         if (r.startInstret < 0) r.startInstret = c.instret;
         const done = c.instret - r.startInstret;
         const n = Math.min(r.slice - done, left);
-        this.phys.vcpu = c.index;
-        this.apicMmio.current = c.index;
-        // Time seen by this vCPU advances with its own instructions.
-        this.time.running = c;
-        this.time.runningStart = r.startInstret;
-        this.vmm.running = c.index;
-        const ran = c.run(n);
-        this.vmm.running = -1;
-        this.time.running = null;
+        const ran = this.enter(c, n, r.startInstret);
         left -= ran;
         if (this.stopInfo) return this.stopInfo;
         // A break, or the caller's budget, interrupts the round: the same vCPU continues its slice next time.
@@ -298,6 +290,23 @@ export class Machine implements CpuHost, MsrHost {
       this.endRound(r);
     }
     return this.stopInfo;
+  }
+
+  /**
+   * Runs vCPU `c` for up to `n` instructions as the one executing guest code: its memory and
+   * LAPIC accesses are its own, and the time it sees advances from `runningStart` with its own
+   * instructions. Returns the instructions it retired.
+   */
+  private enter(c: Cpu, n: number, runningStart: number): number {
+    this.phys.vcpu = c.index;
+    this.apicMmio.current = c.index;
+    this.time.running = c;
+    this.time.runningStart = runningStart;
+    this.vmm.running = c.index;
+    const ran = c.run(n);
+    this.vmm.running = -1;
+    this.time.running = null;
+    return ran;
   }
 
   /** A new scheduling round: a fresh order and a slice that ends at the next timer deadline. */
@@ -355,15 +364,7 @@ export class Machine implements CpuHost, MsrHost {
     const r = this.round;
     const inTurn = r !== null && r.pos < r.order.length && r.order[r.pos] === c && r.startInstret >= 0;
     if (this.stopInfo || c.activity !== 'active' || this.vmm.frozen(k)) return this.stopInfo;
-    const start = c.instret;
-    this.phys.vcpu = k;
-    this.apicMmio.current = k;
-    this.time.running = c;
-    this.time.runningStart = inTurn ? r!.startInstret : start;
-    this.vmm.running = k;
-    const ran = c.run(budget);
-    this.vmm.running = -1;
-    this.time.running = null;
+    const ran = this.enter(c, budget, inTurn ? r!.startInstret : c.instret);
     // Outside its turn the vCPU's instructions are extra time for everyone.
     if (!inTurn && ran > 0) this.time.roundStartNs += ran * this.config.nsPerInstruction;
     if (!this.stopInfo) this.fireTimers();
