@@ -3,9 +3,10 @@
 import { readFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { Machine, StopInfo, DEFAULTS } from '../core/machine';
 import { LoaderError, ImageFormat } from '../core/loader';
-import { CAPABILITIES, EXIT_REASONS, QUIRKS, isCapability, isQuirk } from '../core/vmm/types';
+import { CAPABILITIES, QUIRKS, isCapability, isQuirk } from '../core/vmm/types';
 
 import { EXIT, exitStatusOf } from '../core/exit-status';
+import { exitTable } from '../core/vmm/exit-table';
 
 export { EXIT };
 
@@ -196,11 +197,7 @@ export function runCommand(o: RunOptions, out: (b: Uint8Array) => void, err: (s:
 
 /** Exit counts per vCPU and reason, as a table (only reasons that occurred). */
 export function exitStats(m: Machine): string {
-  const used = EXIT_REASONS.filter((r) => m.cpus.some((c) => m.vmm.exitCount(c.index, r) > 0));
-  const rows = [['vCPU', ...used, 'instructions']];
-  for (const c of m.cpus) rows.push([String(c.index), ...used.map((r) => String(m.vmm.exitCount(c.index, r))), String(c.instret)]);
-  const w = rows[0].map((_, k) => Math.max(...rows.map((r) => r[k].length)));
-  return 'exits per vCPU and reason:\n' + rows.map((r) => r.map((x, k) => x.padStart(w[k])).join('  ')).join('\n') + '\n';
+  return `exits per vCPU and reason:\n${exitTable(m.vmm, m.cpus).text}\n`;
 }
 
 const DAP_HELP = `Usage: hyperstep dap [--port P]

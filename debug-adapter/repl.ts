@@ -1,7 +1,7 @@
 // Debug Console commands: `lapic [vcpu]`, `ioapic`, `exits [vcpu]`, `trace [n]`, `tlb [vcpu]`,
 // `rendezvous`, `vcpus`, `ipi SRC DST VECTOR [mode]`, `help`. Anything else is an expression.
 import type { Machine } from '../core/machine';
-import { EXIT_REASONS } from '../core/vmm/types';
+import { exitTable } from '../core/vmm/exit-table';
 import { IOAPIC_PINS } from '../core/apic/ioapic';
 import { APIC_ICR_HIGH, APIC_ICR_LOW } from '../core/apic/registers';
 import type { HsEvent } from '../core/trace/events';
@@ -63,13 +63,9 @@ export function runCommand(line: string, ctx: ReplContext): string {
       return rows.join('\n');
     }
     case 'exits': {
-      const which = args[0] !== undefined ? [vcpuArg(ctx, args[0])] : m.cpus.map((c) => c.index);
-      const used = EXIT_REASONS.filter((r) => which.some((v) => m.vmm.exitCount(v, r) > 0));
-      if (used.length === 0) return 'no VM exits yet';
-      const rows = [['vCPU', ...used, 'instructions']];
-      for (const v of which) rows.push([String(v), ...used.map((r) => String(m.vmm.exitCount(v, r))), String(m.cpus[v].instret)]);
-      const w = rows[0].map((_, k) => Math.max(...rows.map((r) => r[k].length)));
-      return rows.map((r) => r.map((x, k) => x.padStart(w[k])).join('  ')).join('\n');
+      const which = args[0] !== undefined ? [vcpuArg(ctx, args[0])] : undefined;
+      const t = exitTable(m.vmm, m.cpus, which);
+      return t.reasons === 0 ? 'no VM exits yet' : t.text;
     }
     case 'trace': {
       const n = args[0] === undefined ? 20 : Number(args[0]);
