@@ -54,6 +54,11 @@ export class Block {
     readonly endPa: number,
     /** Most instructions one pass may retire (the run loop checks its budget against it). */
     readonly n: number,
+    /**
+     * The RIP the block was compiled for: its code has it (and so every address relative to
+     * it) as a constant, and runs only where RIP is this value (Cpu.runBlock checks).
+     */
+    readonly rip: number,
   ) {}
 }
 

@@ -1,9 +1,11 @@
 // Compiled blocks by guest-physical address, shared by every vCPU like the decode cache.
-// A block is keyed by its physical start and its decoder bitness only: the generated code
-// makes no assumption about the linear address, CPL, paging or segment bases (those are
-// read at run time), so TLB flushes and CPL changes need not drop it; the run loop still
-// translates RIP through the TLB at every block entry. A write that touches a block's
-// bytes kills it (self-modifying code, trampolines copied over old code).
+// A block is keyed by its physical start and its decoder bitness. Its code has the RIP it
+// was compiled at as a constant (so RIP-relative addresses, return addresses and branch
+// targets are constants too) and runs only at that RIP; it assumes nothing about CPL,
+// paging or segment bases (read at run time), so TLB flushes and CPL changes need not
+// drop it; the run loop still translates RIP through the TLB at every block entry. A
+// write that touches a block's bytes kills it (self-modifying code, trampolines copied
+// over old code).
 import type { Insn } from '../insn';
 import { decodeInsn } from '../decode';
 import type { DecodeCache } from '../decode-cache';
@@ -66,7 +68,8 @@ export class BlockCache {
   /**
    * Builds the block starting at pagePa + off for `bits` from the page's decoded
    * instructions (decoding ahead as needed) and compiles it; a start that yields no
-   * block gets a marker so it is not tried again until its bytes change. In 64-bit code,
+   * block gets a marker so it is not tried again until its bytes change. `rip`: the RIP the
+   * block starts at (its code runs only there). In 64-bit code,
    * given the vCPU (`probe`) and the block's linear address, the block is a trace: it
    * follows direct jumps and calls, returns to a call it made, conditional branches the
    * interpreter saw go one way (Insn.branchSeen), and code that runs on into the next
@@ -74,7 +77,7 @@ export class BlockCache {
    * compiled code checks those translations again where it enters another page, and the
    * return address and branch direction where it followed them (compile.ts).
    */
-  build(page: BlockPage, pagePa: number, off: number, bits: number, arr: (Insn | undefined)[], probe?: CodeProbe, lin?: number): void {
+  build(page: BlockPage, pagePa: number, off: number, bits: number, arr: (Insn | undefined)[], rip: number, probe?: CodeProbe, lin?: number): void {
     page.heat[off] = 0;
     const trace = bits === 64 && probe !== undefined && lin !== undefined;
     const insns: Insn[] = [];
@@ -150,10 +153,10 @@ export class BlockCache {
     if (old !== undefined) this.remove(page, old);
     if (insns.length === 0) {
       this.declined++;
-      this.add(page, new Block(null, bits, pagePa + off, pagePa + off + 15, Infinity), off);
+      this.add(page, new Block(null, bits, pagePa + off, pagePa + off + 15, Infinity, rip), off);
       return;
     }
-    const b = new Block(null, bits, spans[0], spans[1], insns.length);
+    const b = new Block(null, bits, spans[0], spans[1], insns.length, rip);
     if (spans.length > 2) {
       b.spans = spans.slice(2);
       const others: BlockPage[] = [];

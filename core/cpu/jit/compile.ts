@@ -120,9 +120,16 @@ class Compiler {
     this.e.emit(`if (chk) { chk = false; if (c.attention || B.dead) ${this.exitAfter(j)} }`);
   }
 
-  /** Declares `lin`, the linear address of i's memory operand (segmentation/canonical checks included). */
+  /** The linear address of the current instruction's memory operand: `lin`, or a number (see lin()). */
+  linx = 'lin';
+
+  /**
+   * Declares `lin`, the linear address of i's memory operand (segmentation/canonical checks
+   * included), or, for a RIP-relative operand, sets linx to the address.
+   */
   lin(j: number, i: Insn, size: number, write: boolean): void {
     const e = this.e;
+    this.linx = 'lin';
     if (this.bits === 64) {
       if (i.mSeg >= FS) {
         // FS/GS bases: Cpu.ea64 does it all.
@@ -140,8 +147,10 @@ class Compiler {
         return;
       }
       if (i.mBase === -2) {
-        e.emit(`const t = rip0 + ${this.offs[j] + i.dispLo};`);
-        e.emit(`const lin = t >= ${CANON_LO} && t < ${CANON_HI} ? t : (${this.fp}, c.canonical(t, ${i.mSeg}));`);
+        // RIP-relative: a constant, as the block's RIP is (readMem/writeMem fold its page and offset).
+        const t = this.block.rip + this.offs[j] + i.dispLo;
+        if (t >= CANON_LO && t < CANON_HI) this.linx = String(t);
+        else e.emit(`const lin = (${this.fp}, c.canonical(${t}, ${i.mSeg}));`);
         return;
       }
       // As ea64: unsigned low halves and high halves summed, the carry, then the canonical check.
@@ -176,14 +185,14 @@ class Compiler {
       if (size === 8) e.emit(`const ${name}H = ${i.immHi};`);
     } else {
       this.mem = true;
-      e.emit(readMem(this.bits, size, name, this.slowPre()));
+      e.emit(readMem(this.bits, size, name, this.slowPre(), this.linx));
     }
   }
 
   /** Writes a memory operand of `size` bytes at `lin` as writeLin would. */
   store(size: number, v: string, hi: string): void {
     this.mem = true;
-    this.e.emit(writeMem(this.bits, size, v, hi, this.slowPre()));
+    this.e.emit(writeMem(this.bits, size, v, hi, this.slowPre(), this.linx));
   }
 
   /** Boolean expression for condition cc: from the pending record, else from the Cpu. */
@@ -724,7 +733,7 @@ class Compiler {
     return `${consts}
 return function block(c, end) {
   const g = c.gpr, B = ${block}, P = ${page};${this.mem ? `\n  ${MEM_LOCALS}` : ''}
-  const rip0 = c.rip;
+  const rip0 = ${this.block.rip};
   let base = c.instret;
   let fa = 0, fb = 0, fr = 0, faH = 0, fbH = 0, frH = 0, fcf = 0, fof = 0;
   try {

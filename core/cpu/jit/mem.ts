@@ -22,9 +22,18 @@ const MASK = TLB_SIZE - 1;
 /** Bounds of the canonical 48-bit address space (SDM vol. 1, 3.3.7.1). */
 const CANON_LO = -140737488355328, CANON_HI = 140737488355328;
 
-/** Virtual page number of `lin` as translate() computes it (32-bit linear addresses are uint32). */
-function vpn(lin: string, bits: number): string {
-  return bits === 64 ? `Math.floor(${lin} / 4096)` : `(${lin} >>> 12)`;
+/**
+ * Declarations of vp (virtual page number as translate() computes it; 32-bit linear
+ * addresses are uint32), ix (its TLB slot) and o (the offset in the page) for linear
+ * address `lin`: an expression, or a number (a RIP-relative operand), folded here.
+ */
+function addressParts(lin: string, bits: number): string {
+  if (/^-?\d+$/.test(lin)) {
+    const a = Number(lin), vp = Math.floor(a / 4096);
+    return `const vp = ${vp}, ix = ${vp & MASK}, o = ${a & 4095};`;
+  }
+  const vp = bits === 64 ? `Math.floor(${lin} / 4096)` : `(${lin} >>> 12)`;
+  return `const vp = ${vp}, ix = vp & ${MASK}, o = ${lin} & 4095;`;
 }
 
 /** Loads of `size` bytes at physical `pa` in RAM, as PhysicalMemory's fast paths do. */
@@ -61,7 +70,7 @@ export function readMem(bits: number, size: number, name: string, slowPre: strin
   const decl = size === 8 ? `let ${name} = 0, ${name}H = 0;` : `let ${name} = 0;`;
   const slow = size === 8 ? `${name} = c.readLin64(${lin}); ${name}H = c.hi;` : `${name} = c.${READ[size]}(${lin});`;
   const phys = size === 8 ? `${name} = PH.read32(pa); ${name}H = PH.read32(pa + 4);` : `${name} = PH.${PHYS_READ[size]}(pa);`;
-  return `${decl} m: { const vp = ${vpn(lin, bits)}, ix = vp & ${MASK}, o = ${lin} & 4095;
+  return `${decl} m: { ${addressParts(lin, bits)}
     if (T[ix] === vp && (TM[ix] & NR) === NR && o <= ${4096 - size}) { const pa = TP[ix] + o;
       if (pa + ${size - 1} < PS && (KD[pa >>> 12] & ${PAGE_SPECIAL}) === 0) { ${load(size, name)} } else { ${slowPre} ${phys} } break m; }
     ${slowPre} ${slow} }`;
@@ -71,7 +80,7 @@ export function readMem(bits: number, size: number, name: string, slowPre: strin
 export function writeMem(bits: number, size: number, v: string, hi: string, slowPre: string, lin = 'lin'): string {
   const slow = size === 8 ? `c.writeLin64(${lin}, ${v}, ${hi});` : `c.${WRITE[size]}(${lin}, ${v});`;
   const phys = size === 8 ? `PH.write32(pa, ${v}); PH.write32(pa + 4, ${hi});` : `PH.${PHYS_WRITE[size]}(pa, ${v});`;
-  return `m: { const vp = ${vpn(lin, bits)}, ix = vp & ${MASK}, o = ${lin} & 4095;
+  return `m: { ${addressParts(lin, bits)}
     if (T[ix] === vp && (TM[ix] & NW) === NW && o <= ${4096 - size}) { const pa = TP[ix] + o;
       if (pa + ${size - 1} < PS && KD[pa >>> 12] === ${PAGE_RAM}) { ${store(size, v, hi)} WR[pa >>> 12] = 1; } else { ${slowPre} ${phys} } break m; }
     ${slowPre} ${slow} }`;

@@ -14,7 +14,7 @@ export function buildAt(b: Bare): Block {
   const pa = c.rip;
   const pagePa = pa - (pa % 4096);
   const page = dc.blocks.page(pagePa);
-  dc.blocks.build(page, pagePa, pa % 4096, c.bits, dc.page(pagePa)!);
+  dc.blocks.build(page, pagePa, pa % 4096, c.bits, dc.page(pagePa)!, c.rip);
   const blk = page.blocks[pa % 4096];
   if (!blk) throw new Error(`no block at 0x${pa.toString(16)}`);
   return blk;
