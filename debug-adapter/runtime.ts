@@ -11,7 +11,7 @@ import { exitStatusOf } from '../core/exit-status';
 import type { HsEvent, EventName } from '../core/trace/events';
 import type { Cpu } from '../core/cpu/cpu';
 import { decodeInsn } from '../core/cpu/decode';
-import { Mnemonic } from 'iced-x86';
+import { Mnemonic } from '../core/cpu/iced';
 import { Program, LineInfo } from './program';
 import { hex } from './cpu-state';
 import type { HyperstepLaunchArguments, EventFilterId, StepTargetKind, TimelineEvent, StatusEventBody } from './protocol';

@@ -1,6 +1,6 @@
 // Decoding: iced-x86 decodes; this file turns its answer into our Insn, chooses the
 // handler (by exact Code first, then by Mnemonic) and caches Insns per physical page.
-import { Code, Decoder, DecoderOptions, Formatter, FormatterSyntax, Instruction, Mnemonic, MemorySize, OpKind, Register } from 'iced-x86';
+import { Code, Decoder, DecoderOptions, Formatter, FormatterSyntax, Instruction, Mnemonic, MemorySize, OpKind, Register } from './iced';
 import { Insn, Handler } from './insn';
 import { ICED_REG, K_IMM, K_MEM, K_NONE, K_OTHER, K_REG, DS } from './regs';
 

@@ -1,6 +1,6 @@
 // Register numbering used throughout the CPU: the hardware's encoding order, so a
 // person who knows the SDM's tables finds their way.
-import { Register } from 'iced-x86';
+import { Register } from './iced';
 
 export const RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7;
 export const GPR_NAMES64 = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];

@@ -10,7 +10,7 @@
 // one the exception handler would see, as a native signal handler sees it; INT n, INT3,
 // INTO and INT1 are reported the same way (after the instruction) instead of being delivered.
 // Snippets may use memory at 0x200000..0x3fffff (identity-mapped RAM, kept between calls).
-import { Mnemonic } from 'iced-x86';
+import { Mnemonic } from './iced';
 import { Cpu, CpuHost } from './cpu';
 import './ops';
 import { DecodeCache } from './decode-cache';

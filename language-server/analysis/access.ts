@@ -2,7 +2,7 @@
 // by iced-x86's operand-access table for the matching form (the same tables the core
 // decodes with), plus the implicit registers of that form (RDMSR reads ECX, REP MOVSB
 // reads ECX, ESI, EDI, PUSH reads ESP, ...). Memory operands read their base and index.
-import { Code, Instruction, InstructionInfoFactory, OpAccess, Register } from 'iced-x86';
+import { Code, Instruction, InstructionInfoFactory, OpAccess, Register } from '../../core/cpu/iced';
 import type { Instruction as Insn } from '../documents/model';
 import { decodeOperand, intelOrder, OperandInfo } from '../documents/operands';
 import { Form, isBranch, mnemonicTable, normalizeMnemonic } from '../isa/instructions';

@@ -1,7 +1,7 @@
 // The instruction set as iced-x86's op-code tables describe it: every mnemonic, its
 // operand forms (Intel order), the modes it exists in, and the flags it reads and writes.
 // One source of truth, the same tables the core's decoder uses. Built lazily once.
-import { Code, CodeExt, Instruction, Mnemonic, OpCodeOperandKind, RflagsBits, EncodingKind } from 'iced-x86';
+import { Code, CodeExt, Instruction, Mnemonic, OpCodeOperandKind, RflagsBits, EncodingKind } from '../../core/cpu/iced';
 import type { Dialect } from '../documents/dialect';
 
 export interface Form {

@@ -4,7 +4,7 @@
 // interrupt flag). Which instructions may sit in the middle of a block is a whitelist:
 // anything not named here ends its block, so an instruction the JIT knows nothing about
 // can never be run past.
-import { Code, Mnemonic } from 'iced-x86';
+import { Code, Mnemonic } from '../iced';
 import type { Cpu } from '../cpu';
 import type { Insn } from '../insn';
 import type { BlockPage } from './cache';

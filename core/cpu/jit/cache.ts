@@ -10,7 +10,7 @@ import type { Insn } from '../insn';
 import { decodeInsn } from '../decode';
 import type { DecodeCache } from '../decode-cache';
 import type { PhysicalMemory } from '../../memory/physical';
-import { Mnemonic } from 'iced-x86';
+import { Mnemonic } from '../iced';
 import { byCode } from '../decode';
 import { K_MEM } from '../regs';
 import { Block, JCC, MAX_BLOCK, MAX_TRACE, MAX_TRACE_PAGES, continuesBlock, isRelCall, isRelJmp } from './block';

@@ -11,7 +11,7 @@
 //   when c.attention is set (interrupt, stop, HLT...) or the block was invalidated by a
 //   write (self-modifying code); REP strings and other control-changing instructions end
 //   the block (see block.ts).
-import { Mnemonic } from 'iced-x86';
+import { Mnemonic } from '../iced';
 import type { Insn } from '../insn';
 import { byCode } from '../decode';
 import { K_IMM, K_MEM, K_REG, CF, OF, SF, ZF, CS, FS, ARITH_FLAGS } from '../regs';
@@ -22,7 +22,9 @@ import { Block, BlockFn, JCC, isRelCall, isRelJmp, LINK_CALL, LINK_JMP, LINK_NEX
 import type { TraceLink, TraceStep } from './block';
 import type { BlockPage } from './cache';
 import { fastCond } from './fast';
-import { MEM_LOCALS, popMem, popRun, pushMem, pushRun, readMem, writeMem } from './mem';
+import { MEM_LOCALS, linAddr, popMem, popRun, pushMem, pushRun, readMem, writeMem } from './mem';
+import type { Addr } from './mem';
+import { TLB_SIZE } from '../mmu';
 
 const ADD = 0, OR = 1, AND = 4, SUB = 5, XOR = 6, CMP = 7, TEST = 8;
 const ALU = new Map<number, number>([[Mnemonic.Add, ADD], [Mnemonic.Or, OR], [Mnemonic.And, AND],
@@ -120,56 +122,68 @@ class Compiler {
     this.e.emit(`if (chk) { chk = false; if (c.attention || B.dead) ${this.exitAfter(j)} }`);
   }
 
-  /** The linear address of the current instruction's memory operand: `lin`, or a number (see lin()). */
-  linx = 'lin';
+  /** The linear address of the current instruction's memory operand (lin() sets it). */
+  addr: Addr = linAddr('lin', false);
 
   /**
-   * Declares `lin`, the linear address of i's memory operand (segmentation/canonical checks
-   * included), or, for a RIP-relative operand, sets linx to the address.
+   * Sets addr to the linear address of i's memory operand, declaring what it needs
+   * (segmentation and canonical checks included).
    */
   lin(j: number, i: Insn, size: number, write: boolean): void {
     const e = this.e;
-    this.linx = 'lin';
     if (this.bits === 64) {
       if (i.mSeg >= FS) {
         // FS/GS bases: Cpu.ea64 does it all.
         if (i.mBase === -2) e.emit(`c.rip = rip0 + ${this.offs[j]};`);
         e.emit(`${this.fp}; const lin = c.ea64(${e.k(i)});`);
+        this.addr = linAddr('lin', false);
         return;
       }
       if (i.addrSize === 4) {
         // 32-bit address size: the sum wraps to 32 bits, always canonical (as ea64).
         let a = String(i.dispLo);
         if (i.mBase >= 0) a += ` + g[${i.mBase}]`;
-        else if (i.mBase === -2) a += ` + (rip0 + ${this.offs[j]})`;
+        else if (i.mBase === -2) a += ` + ${this.block.rip + this.offs[j]}`;
         if (i.mIndex >= 0) a += ` + g[${i.mIndex}] * ${i.mScale}`;
         e.emit(`const lin = (${a}) >>> 0;`);
+        this.addr = linAddr('lin', true);
         return;
       }
       if (i.mBase === -2) {
-        // RIP-relative: a constant, as the block's RIP is (readMem/writeMem fold its page and offset).
+        // RIP-relative: a constant, as the block's RIP is (its page and offset fold too).
         const t = this.block.rip + this.offs[j] + i.dispLo;
-        if (t >= CANON_LO && t < CANON_HI) this.linx = String(t);
-        else e.emit(`const lin = (${this.fp}, c.canonical(${t}, ${i.mSeg}));`);
+        if (t >= CANON_LO && t < CANON_HI) this.addr = linAddr(String(t), false);
+        else { e.emit(`const lin = (${this.fp}, c.canonical(${t}, ${i.mSeg}));`); this.addr = linAddr('lin', false); }
         return;
       }
-      // As ea64: unsigned low halves and high halves summed, the carry, then the canonical check.
-      let lo = `${i.dispLo >>> 0}`, hi = `${i.dispHi}`;
-      if (i.mBase >= 0) { lo += ` + (g[${i.mBase}] >>> 0)`; hi += ` + g[${i.mBase + 16}]`; }
-      if (i.mIndex >= 0) { lo += ` + (g[${i.mIndex}] >>> 0) * ${i.mScale}`; hi += ` + g[${i.mIndex + 16}] * ${i.mScale}`; }
-      e.emit(`const lo = ${lo}; const hi = (${hi} + Math.floor(lo / 4294967296)) | 0;`);
-      e.emit(`const lin = hi >> 15 !== hi >> 31 ? (${this.fp}, c.ea64(${e.k(i)})) : hi * 4294967296 + (lo >>> 0);`);
+      // As ea64, on 32-bit halves: base, scaled index and displacement summed with their
+      // carries, then the canonical check (which faults through ea64). The page number
+      // and offset come from the halves; the address as a number only on the slow path.
+      const terms: [string, string][] = [];
+      if (i.mBase >= 0) terms.push([`g[${i.mBase}]`, `g[${i.mBase + 16}]`]);
+      if (i.mIndex >= 0) {
+        const x = i.mIndex, s = Math.log2(i.mScale);
+        terms.push(s === 0 ? [`g[${x}]`, `g[${x + 16}]`] : [`(g[${x}] << ${s})`, `((g[${x + 16}] << ${s}) | (g[${x}] >>> ${32 - s}))`]);
+      }
+      if (terms.length === 0 || i.dispLo !== 0 || i.dispHi !== 0) terms.push([String(i.dispLo | 0), String(i.dispHi | 0)]);
+      e.emit(`let lo = ${terms[0][0]}, hi = ${terms[0][1]};`);
+      for (const [l, h] of terms.slice(1)) {
+        e.emit(`{ const l = ${l}, s = (lo + l) | 0; hi = (hi + ${h} + ((s >>> 0) < (l >>> 0) ? 1 : 0)) | 0; lo = s; }`);
+      }
+      e.emit(`if (hi >> 15 !== hi >> 31) { ${this.fp}; c.ea64(${e.k(i)}); }`);
+      this.addr = { vp: '(hi * 1048576 + (lo >>> 12))', ix: `((lo >>> 12) & ${TLB_SIZE - 1})`, o: '(lo & 4095)', lin: '(hi * 4294967296 + (lo >>> 0))' };
       return;
     }
     let a = String(i.dispLo);
     if (i.mBase >= 0) a += ` + g[${i.mBase}]`;
-    else if (i.mBase === -2) a += ` + (rip0 + ${this.offs[j]})`;
+    else if (i.mBase === -2) a += ` + ${this.block.rip + this.offs[j]}`;
     if (i.mIndex >= 0) a += ` + g[${i.mIndex}] * ${i.mScale}`;
     const ea = i.addrSize === 2 ? `((${a}) & 65535)` : `((${a}) >>> 0)`;
     // A flat segment (base 0, 4 GiB limit, expand-up, usable for the access): the offset is the address, as segLin.
     const flat = SC_FLAT | (write ? SC_WRITE : 0);
     e.emit(`const ea = ${ea}, ck = c.segChk[${i.mSeg}];`);
     e.emit(`const lin = (ck & ${flat}) === ${flat} && ea + ${size - 1} <= 4294967295 ? ea : (${this.fp}, c.segLin(${i.mSeg}, ea, ${size}, ${write}));`);
+    this.addr = linAddr('lin', true);
   }
 
   /** Declares `name` (and `nameH` for 8 bytes) with operand n's value as readOp returns it. */
@@ -185,14 +199,14 @@ class Compiler {
       if (size === 8) e.emit(`const ${name}H = ${i.immHi};`);
     } else {
       this.mem = true;
-      e.emit(readMem(this.bits, size, name, this.slowPre(), this.linx));
+      e.emit(readMem(size, name, this.slowPre(), this.addr));
     }
   }
 
   /** Writes a memory operand of `size` bytes at `lin` as writeLin would. */
   store(size: number, v: string, hi: string): void {
     this.mem = true;
-    this.e.emit(writeMem(this.bits, size, v, hi, this.slowPre(), this.linx));
+    this.e.emit(writeMem(size, v, hi, this.slowPre(), this.addr));
   }
 
   /** Boolean expression for condition cc: from the pending record, else from the Cpu. */

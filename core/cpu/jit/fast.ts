@@ -3,7 +3,7 @@
 // do for those forms (same operand reads, same lazy-flag records, same fault points),
 // minus the per-execution dispatch on operand kinds and sizes. Anything not listed keeps
 // its generic handler.
-import { Mnemonic } from 'iced-x86';
+import { Mnemonic } from '../iced';
 import type { Cpu } from '../cpu';
 import type { Insn, Handler } from '../insn';
 import { BRANCH_SAMPLES } from '../insn';

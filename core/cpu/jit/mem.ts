@@ -23,17 +23,20 @@ const MASK = TLB_SIZE - 1;
 const CANON_LO = -140737488355328, CANON_HI = 140737488355328;
 
 /**
- * Declarations of vp (virtual page number as translate() computes it; 32-bit linear
- * addresses are uint32), ix (its TLB slot) and o (the offset in the page) for linear
- * address `lin`: an expression, or a number (a RIP-relative operand), folded here.
+ * A memory operand's linear address for the fast paths: `vp` (its virtual page number as
+ * translate() computes it), `ix` (the TLB slot), `o` (the offset in the page), and `lin`
+ * (the address itself, for the slow path): expressions over locals compile.ts declared, or
+ * numbers where the address is a constant.
  */
-function addressParts(lin: string, bits: number): string {
+export interface Addr { vp: string; ix: string; o: string; lin: string }
+
+/** The parts of a linear address held in the local (or constant) `lin`: a double in 64-bit code, a uint32 otherwise. */
+export function linAddr(lin: string, uint32: boolean): Addr {
   if (/^-?\d+$/.test(lin)) {
     const a = Number(lin), vp = Math.floor(a / 4096);
-    return `const vp = ${vp}, ix = ${vp & MASK}, o = ${a & 4095};`;
+    return { vp: String(vp), ix: String(vp & MASK), o: String(a & 4095), lin };
   }
-  const vp = bits === 64 ? `Math.floor(${lin} / 4096)` : `(${lin} >>> 12)`;
-  return `const vp = ${vp}, ix = vp & ${MASK}, o = ${lin} & 4095;`;
+  return { vp: uint32 ? `(${lin} >>> 12)` : `Math.floor(${lin} / 4096)`, ix: `((${lin} >>> 12) & ${MASK})`, o: `(${lin} & 4095)`, lin };
 }
 
 /** Loads of `size` bytes at physical `pa` in RAM, as PhysicalMemory's fast paths do. */
@@ -66,21 +69,23 @@ const PHYS_WRITE = ['', 'write8', 'write16', '', 'write32'];
  * page that is not plain RAM (MMIO, ROM) goes to PhysicalMemory itself, as readLinN would
  * after its translation.
  */
-export function readMem(bits: number, size: number, name: string, slowPre: string, lin = 'lin'): string {
+export function readMem(size: number, name: string, slowPre: string, a: Addr): string {
+  const lin = a.lin;
   const decl = size === 8 ? `let ${name} = 0, ${name}H = 0;` : `let ${name} = 0;`;
   const slow = size === 8 ? `${name} = c.readLin64(${lin}); ${name}H = c.hi;` : `${name} = c.${READ[size]}(${lin});`;
   const phys = size === 8 ? `${name} = PH.read32(pa); ${name}H = PH.read32(pa + 4);` : `${name} = PH.${PHYS_READ[size]}(pa);`;
-  return `${decl} m: { ${addressParts(lin, bits)}
+  return `${decl} m: { const vp = ${a.vp}, ix = ${a.ix}, o = ${a.o};
     if (T[ix] === vp && (TM[ix] & NR) === NR && o <= ${4096 - size}) { const pa = TP[ix] + o;
       if (pa + ${size - 1} < PS && (KD[pa >>> 12] & ${PAGE_SPECIAL}) === 0) { ${load(size, name)} } else { ${slowPre} ${phys} } break m; }
     ${slowPre} ${slow} }`;
 }
 
 /** Writes `size` bytes (`hi`: the high half of 8) at linear `lin`, as c.writeLinN(lin, v) does. */
-export function writeMem(bits: number, size: number, v: string, hi: string, slowPre: string, lin = 'lin'): string {
+export function writeMem(size: number, v: string, hi: string, slowPre: string, a: Addr): string {
+  const lin = a.lin;
   const slow = size === 8 ? `c.writeLin64(${lin}, ${v}, ${hi});` : `c.${WRITE[size]}(${lin}, ${v});`;
   const phys = size === 8 ? `PH.write32(pa, ${v}); PH.write32(pa + 4, ${hi});` : `PH.${PHYS_WRITE[size]}(pa, ${v});`;
-  return `m: { ${addressParts(lin, bits)}
+  return `m: { const vp = ${a.vp}, ix = ${a.ix}, o = ${a.o};
     if (T[ix] === vp && (TM[ix] & NW) === NW && o <= ${4096 - size}) { const pa = TP[ix] + o;
       if (pa + ${size - 1} < PS && KD[pa >>> 12] === ${PAGE_RAM}) { ${store(size, v, hi)} WR[pa >>> 12] = 1; } else { ${slowPre} ${phys} } break m; }
     ${slowPre} ${slow} }`;

@@ -1,7 +1,7 @@
 // Integer arithmetic and logic: ADD ADC SUB SBB CMP AND OR XOR TEST INC DEC NEG NOT,
 // MUL IMUL DIV IDIV, sign extensions, XADD, CMPXCHG(8B/16B), BCD adjusts.
 // Flags per each instruction's "Flags Affected" in SDM vol. 2.
-import { Code, Mnemonic } from 'iced-x86';
+import { Code, Mnemonic } from '../iced';
 import { onCode, onMnemonic } from '../decode';
 import type { Cpu } from '../cpu';
 import type { Insn } from '../insn';

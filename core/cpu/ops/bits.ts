@@ -1,5 +1,5 @@
 // Bit instructions: BT BTS BTR BTC, BSF BSR, LZCNT TZCNT POPCNT, BSWAP, SETcc.
-import { Mnemonic } from 'iced-x86';
+import { Mnemonic } from '../iced';
 import { onMnemonic } from '../decode';
 import type { Cpu } from '../cpu';
 import type { Insn } from '../insn';

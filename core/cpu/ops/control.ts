@@ -1,6 +1,6 @@
 // Control transfer: JMP, Jcc, CALL, RET, far forms, LOOP/LOOPcc, JrCXZ, INT n/INT3/INTO/INT1,
 // BOUND, IRET, HLT.
-import { Code, Mnemonic } from 'iced-x86';
+import { Code, Mnemonic } from '../iced';
 import { onCode, onMnemonic } from '../decode';
 import type { Cpu } from '../cpu';
 import type { Insn } from '../insn';

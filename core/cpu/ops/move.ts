@@ -1,7 +1,7 @@
 // Data movement: MOV (GPR, memory, immediate, segment registers), MOVZX MOVSX MOVSXD, LEA,
 // XCHG, CMOVcc, PUSH POP PUSHA POPA PUSHF POPF, LAHF SAHF, flag bit instructions,
 // XLAT, ENTER LEAVE, NOP, LDS/LES/LFS/LGS/LSS.
-import { Code, Mnemonic } from 'iced-x86';
+import { Code, Mnemonic } from '../iced';
 import { onCode, onMnemonic } from '../decode';
 import type { Cpu } from '../cpu';
 import type { Insn } from '../insn';

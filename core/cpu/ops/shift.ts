@@ -2,7 +2,7 @@
 // "RCL/RCR/ROL/ROR", "SHLD", "SHRD"). Counts are masked to 5 bits (6 with 64-bit operands);
 // a masked count of 0 changes no flags. Flags the SDM leaves undefined (OF for counts above 1,
 // AF) follow this host's Intel CPU, as test/core/cpu/native/ checks case by case.
-import { Mnemonic } from 'iced-x86';
+import { Mnemonic } from '../iced';
 import { onMnemonic } from '../decode';
 import type { Cpu } from '../cpu';
 import type { Insn } from '../insn';

@@ -15,7 +15,7 @@
 // c.xmm holds register n in dwords [4n..4n+3], least significant first. Operations work
 // on three 16-byte scratch values with lane views (typed arrays use the host's byte
 // order; every host Node runs on for us is little-endian, as x86 is: checked below).
-import { Code } from 'iced-x86';
+import { Code } from '../iced';
 import type { Cpu } from '../cpu';
 import type { Insn, Handler } from '../insn';
 import { onCode } from '../decode';

@@ -13,7 +13,7 @@
 // array directly), and only then commits rCX/rSI/rDI. A #PF therefore arrives with the
 // registers as after the last completed iteration and rip on the instruction, which is
 // what the SDM promises for a fault in the middle of a repeated string instruction.
-import { Code } from 'iced-x86';
+import { Code } from '../iced';
 import type { Cpu } from '../cpu';
 import { SC_DOWN } from '../cpu';
 import type { Insn } from '../insn';

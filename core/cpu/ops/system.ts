@@ -1,6 +1,6 @@
 // System instructions: descriptor tables, control/debug registers, CLI/STI, port I/O,
 // TLB and cache control, CPUID, MSRs, TSC, SWAPGS, SYSCALL/SYSRET, fences and hints.
-import { Code, Mnemonic } from 'iced-x86';
+import { Code, Mnemonic } from '../iced';
 import { onCode, onMnemonic } from '../decode';
 import type { Cpu } from '../cpu';
 import type { Insn } from '../insn';

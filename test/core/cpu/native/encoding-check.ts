@@ -1,7 +1,7 @@
 // Cross-checks the generator's encoder against iced-x86's decoder: every case must decode as one
 // instruction of the expected length, with the mnemonic and operands the generator meant. A wrong
 // encoding would otherwise show up as a puzzling "semantics" mismatch.
-import { Decoder, DecoderOptions, Formatter, FormatterSyntax, Mnemonic } from 'iced-x86';
+import { Decoder, DecoderOptions, Formatter, FormatterSyntax, Mnemonic } from '../../../../core/cpu/iced';
 import { Case } from './cases';
 
 export interface EncodingProblem { c: Case; decoded: string; reason: string }
