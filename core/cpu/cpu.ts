@@ -388,18 +388,14 @@ export class Cpu {
   }
 
   /**
-   * A trace (jit/cache.ts) goes on into another code page at linear `lin`, compiled from
-   * the physical page `pagePa`: true when the TLB maps lin's page executable to that page
-   * now, and then the code page is lin's, exactly as runBlock's refill would leave it at
-   * this block boundary; false when the loop must look (a TLB miss to walk, another page).
+   * A trace (jit/cache.ts) goes on into another code page at linear `linPage`, compiled from
+   * the physical page `pagePa`, and compile.ts has checked that the TLB maps linPage
+   * executable to pagePa now (blocks run with sysAccess off): the code page becomes it,
+   * exactly as runBlock's refill would leave it at this block boundary.
    */
-  codePage(lin: number, pagePa: number): boolean {
-    const vpn = Math.floor(lin / 4096), idx = vpn & (TLB_SIZE - 1);
-    if (this.tlbTag[idx] !== vpn || (this.tlbPerm[idx] & this.needX) !== this.needX || this.tlbPa[idx] !== pagePa || this.sysAccess) return false;
-    // refillFetch(lin) with the translation just made.
-    this.fetchLin = lin - (lin & 0xfff);
+  switchCodePage(linPage: number, pagePa: number): void {
+    this.fetchLin = linPage;
     if (pagePa !== this.fetchPa || this.fetchArr === null) this.enterCodePage(pagePa);
-    return true;
   }
 
   /** For the trace builder: the physical page the TLB maps the linear code page to (executable), or -1; no walk. */

@@ -634,7 +634,7 @@ class Compiler {
    * it): the instruction itself where there is more than the transfer, the checks that the
    * way the trace was built is still the way execution goes (return address, branch
    * direction), else an exit where the interpreter would go; then, on entering another
-   * page, the check of its translation (Cpu.codePage). A target in another page is
+   * page, the check of its translation (Cpu.switchCodePage). A target in another page is
    * checked canonical first (in its page it is), so a branch that would fault leaves the
    * block before it and faults in the loop as it should. The pending flags stay in locals.
    */
@@ -673,7 +673,13 @@ class Compiler {
         break;
       }
     }
-    if (link.pagePa >= 0) e.emit(`if (!c.codePage(rip0 + ${target}, ${link.pagePa})) ${this.exitTo(j, target, '')}`);
+    if (link.pagePa >= 0) {
+      // The page's translation, as the TLB holds it now: executable, to the page the trace was built from.
+      const linPage = this.block.rip + target - ((this.block.rip + target) & 0xfff), vp = Math.floor(linPage / 4096);
+      this.mem = true;
+      e.emit(`if (T[${vp & (TLB_SIZE - 1)}] !== ${vp} || (TM[${vp & (TLB_SIZE - 1)}] & NX) !== NX || TP[${vp & (TLB_SIZE - 1)}] !== ${link.pagePa}) ${this.exitTo(j, target, '')}`);
+      e.emit(`c.switchCodePage(${linPage}, ${link.pagePa});`);
+    }
   }
 
   terminator(j: number, i: Insn): void {

@@ -16,7 +16,7 @@ import { A_DB, SS } from '../regs';
  * by the slow paths: only they can reach a device or a page of code, so only after them
  * must the block look at c.attention and B.dead (compile.ts checkAfter).
  */
-export const MEM_LOCALS = 'const T = c.tlbTag, TP = c.tlbPa, TM = c.tlbPerm, PH = c.host.phys, KD = PH.kind, DV = PH.view, U8 = PH.u8, WR = PH.written, PS = PH.size, NR = c.needR, NW = c.needW; let chk = false;';
+export const MEM_LOCALS = 'const T = c.tlbTag, TP = c.tlbPa, TM = c.tlbPerm, PH = c.host.phys, KD = PH.kind, DV = PH.view, U8 = PH.u8, WR = PH.written, PS = PH.size, NR = c.needR, NW = c.needW, NX = c.needX; let chk = false;';
 
 const MASK = TLB_SIZE - 1;
 /** Bounds of the canonical 48-bit address space (SDM vol. 1, 3.3.7.1). */
