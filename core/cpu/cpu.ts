@@ -377,10 +377,10 @@ export class Cpu {
     }
     let off = lin - this.fetchLin;
     if (!(off >= 0 && off < 4096)) {
-      // A TLB hit for execution: refillFetch's translation cannot fault (sysAccess is off in blocks).
+      // A TLB hit for execution: refillFetch's translation, without the walk it would not need (sysAccess is off in blocks).
       const vpn = Math.floor(lin / 4096), idx = vpn & (TLB_SIZE - 1);
       if (this.tlbTag[idx] !== vpn || (this.tlbPerm[idx] & this.needX) !== this.needX || this.sysAccess) return undefined;
-      this.refillFetch(lin);
+      this.switchCodePage(lin - (lin & 0xfff), this.tlbPa[idx]);
       off = lin & 0xfff;
     }
     const page = this.fetchBlocks;

@@ -165,3 +165,34 @@ test('turning the JIT on in the middle of a run takes effect at once and changes
   assert.ok(jit.cpu.host.decodeCache.blocks.compiled > 0);
   assert.deepEqual(snapshot(jit), snapshot(interp));
 });
+
+test('code run at two linear addresses (one physical page, two mappings) gets a block for each RIP', () => {
+  // A block's code has its RIP as a constant: at the other alias it must not run, and the
+  // RIP-relative operands must be the alias's. The bare 64-bit machine maps 0xffffff80_00000000 to 0.
+  // loop: lea rdx, [rip]; add rbx, rdx; add rbx, [rip + data]; dec ecx; jnz loop; hlt; data: dq 0x1234
+  const code = hex('48 8d 15 00 00 00 00 48 01 d3 48 03 1d 05 00 00 00 ff c9 75 eb f4 34 12 00 00 00 00 00 00');
+  const HIGH = -(2 ** 39) + CODE;
+  const run = (jit: boolean) => {
+    const b = bareCpu(64);
+    b.cpu.host.decodeCache.blocks.enabled = jit;
+    b.load(code);
+    const compiled: number[] = [];
+    for (const rip of [CODE, HIGH, CODE]) {
+      b.cpu.rip = rip;
+      b.cpu.gpr[1] = 5000;
+      b.cpu.activity = 'active';
+      b.cpu.run(1_000_000);
+      assert.equal(b.cpu.activity, 'hlt');
+      assert.equal(b.cpu.rip, rip + 22);
+      compiled.push(b.cpu.host.decodeCache.blocks.compiled);
+    }
+    return { b, compiled };
+  };
+  const interp = run(false), jit = run(true);
+  assert.deepEqual(snapshot(jit.b), snapshot(interp.b));
+  // RBX: each pass adds (its RIP + 7) + 0x1234 per iteration, as 64-bit sums.
+  const want = BigInt.asUintN(64, 5000n * (2n * BigInt(CODE + 7) + BigInt(HIGH + 7) + 3n * 0x1234n));
+  assert.equal((BigInt(jit.b.cpu.gpr[3 + 16] >>> 0) << 32n) | BigInt(jit.b.cpu.gpr[3] >>> 0), want);
+  // Compiled at the low address, again at the high one, and again at the low one.
+  assert.ok(jit.compiled[0] > 0 && jit.compiled[1] > jit.compiled[0] && jit.compiled[2] > jit.compiled[1], `compiled ${jit.compiled}`);
+});
