@@ -113,6 +113,12 @@ export class Cpu {
   readonly tlbTag = new Float64Array(TLB_SIZE).fill(-1);
   readonly tlbPa = new Float64Array(TLB_SIZE);
   readonly tlbPerm = new Uint8Array(TLB_SIZE);
+  /**
+   * tlbPa again, as an int32 where the page is wholly inside guest RAM below 2 GiB, else
+   * NOT_RAM (negative, so that adding an offset stays negative): the JIT's memory fast
+   * paths compute addresses from it on integers, with no bounds check against RAM's size.
+   */
+  readonly tlbRam = new Int32Array(TLB_SIZE);
   /** Size in 4 KiB pages of the large page an entry came from (0 for a 4 KiB page), for INVLPG. */
   readonly tlbLarge = new Int32Array(TLB_SIZE);
   /** PAE PDPTE registers, loaded on CR3 writes (SDM vol. 3, 4.4.1). */

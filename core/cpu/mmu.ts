@@ -8,6 +8,8 @@ import { fault } from './fault';
 import { CR0_PG, CR0_WP, CR4_PAE, CR4_PSE, CR4_PGE, EFER_LMA, EFER_NXE, GP, PF_VEC } from './regs';
 
 export const TLB_SIZE = 1024;
+/** Cpu.tlbRam of a page that is not plain RAM below 2 GiB. */
+export const NOT_RAM = -0x40000000;
 
 // Permission bits of a TLB entry: which accesses the fast path may satisfy.
 export const P_RSUP = 1, P_RUSER = 2, P_WSUP = 4, P_WUSER = 8, P_XSUP = 16, P_XUSER = 32, P_DIRTY = 64, P_GLOBAL = 128;
@@ -69,10 +71,7 @@ export function tlbFill(c: Cpu, lin: number, access: number): number {
   const idx = vpn & (TLB_SIZE - 1);
   if (!(c.cr0 & CR0_PG)) {
     const pa = (lin >>> 0) - ((lin >>> 0) % 4096);
-    c.tlbTag[idx] = vpn;
-    c.tlbPa[idx] = pa;
-    c.tlbPerm[idx] = 0x7f;
-    c.tlbLarge[idx] = 0;
+    setEntry(c, idx, vpn, pa, 0x7f, 0);
     return pa;
   }
   const user = c.cpl === 3 && !c.sysAccess;
@@ -186,11 +185,16 @@ export function tlbFill(c: Cpu, lin: number, access: number): number {
   if (!(nx && nxe)) { perm |= P_XSUP; if (us) perm |= P_XUSER; }
   if (dirty) perm |= P_DIRTY;
   if (global) perm |= P_GLOBAL;
+  setEntry(c, idx, vpn, pagePa, perm, large);
+  return pagePa;
+}
+
+function setEntry(c: Cpu, idx: number, vpn: number, pagePa: number, perm: number, large: number): void {
   c.tlbTag[idx] = vpn;
   c.tlbPa[idx] = pagePa;
+  c.tlbRam[idx] = pagePa + 4096 <= Math.min(c.host.phys.size, 0x80000000) ? pagePa : NOT_RAM;
   c.tlbPerm[idx] = perm;
   c.tlbLarge[idx] = large;
-  return pagePa;
 }
 
 function checkAccess(c: Cpu, lin: number, access: number, user: boolean, rw: boolean, us: boolean, nx: boolean, wp: boolean): void {

@@ -16,7 +16,7 @@ import { A_DB, SS } from '../regs';
  * by the slow paths: only they can reach a device or a page of code, so only after them
  * must the block look at c.attention and B.dead (compile.ts checkAfter).
  */
-export const MEM_LOCALS = 'const T = c.tlbTag, TP = c.tlbPa, TM = c.tlbPerm, PH = c.host.phys, KD = PH.kind, DV = PH.view, U8 = PH.u8, WR = PH.written, PS = PH.size, NR = c.needR, NW = c.needW, NX = c.needX; let chk = false;';
+export const MEM_LOCALS = 'const T = c.tlbTag, TP = c.tlbPa, TM = c.tlbPerm, PH = c.host.phys, KD = PH.kind, DV = PH.view, U8 = PH.u8, WR = PH.written, NR = c.needR, NW = c.needW, NX = c.needX, TR = c.tlbRam; let chk = false;';
 
 const MASK = TLB_SIZE - 1;
 /** Bounds of the canonical 48-bit address space (SDM vol. 1, 3.3.7.1). */
@@ -73,10 +73,10 @@ export function readMem(size: number, name: string, slowPre: string, a: Addr): s
   const lin = a.lin;
   const decl = size === 8 ? `let ${name} = 0, ${name}H = 0;` : `let ${name} = 0;`;
   const slow = size === 8 ? `${name} = c.readLin64(${lin}); ${name}H = c.hi;` : `${name} = c.${READ[size]}(${lin});`;
-  const phys = size === 8 ? `${name} = PH.read32(pa); ${name}H = PH.read32(pa + 4);` : `${name} = PH.${PHYS_READ[size]}(pa);`;
+  const phys = size === 8 ? `${name} = PH.read32(TP[ix] + o); ${name}H = PH.read32(TP[ix] + o + 4);` : `${name} = PH.${PHYS_READ[size]}(TP[ix] + o);`;
   return `${decl} m: { const vp = ${a.vp}, ix = ${a.ix}, o = ${a.o};
-    if (T[ix] === vp && (TM[ix] & NR) === NR && o <= ${4096 - size}) { const pa = TP[ix] + o;
-      if (pa + ${size - 1} < PS && (KD[pa >>> 12] & ${PAGE_SPECIAL}) === 0) { ${load(size, name)} } else { ${slowPre} ${phys} } break m; }
+    if (T[ix] === vp && (TM[ix] & NR) === NR && o <= ${4096 - size}) { const pa = TR[ix] + o;
+      if (pa >= 0 && (KD[pa >>> 12] & ${PAGE_SPECIAL}) === 0) { ${load(size, name)} } else { ${slowPre} ${phys} } break m; }
     ${slowPre} ${slow} }`;
 }
 
@@ -84,10 +84,10 @@ export function readMem(size: number, name: string, slowPre: string, a: Addr): s
 export function writeMem(size: number, v: string, hi: string, slowPre: string, a: Addr): string {
   const lin = a.lin;
   const slow = size === 8 ? `c.writeLin64(${lin}, ${v}, ${hi});` : `c.${WRITE[size]}(${lin}, ${v});`;
-  const phys = size === 8 ? `PH.write32(pa, ${v}); PH.write32(pa + 4, ${hi});` : `PH.${PHYS_WRITE[size]}(pa, ${v});`;
+  const phys = size === 8 ? `PH.write32(TP[ix] + o, ${v}); PH.write32(TP[ix] + o + 4, ${hi});` : `PH.${PHYS_WRITE[size]}(TP[ix] + o, ${v});`;
   return `m: { const vp = ${a.vp}, ix = ${a.ix}, o = ${a.o};
-    if (T[ix] === vp && (TM[ix] & NW) === NW && o <= ${4096 - size}) { const pa = TP[ix] + o;
-      if (pa + ${size - 1} < PS && KD[pa >>> 12] === ${PAGE_RAM}) { ${store(size, v, hi)} WR[pa >>> 12] = 1; } else { ${slowPre} ${phys} } break m; }
+    if (T[ix] === vp && (TM[ix] & NW) === NW && o <= ${4096 - size}) { const pa = TR[ix] + o;
+      if (pa >= 0 && KD[pa >>> 12] === ${PAGE_RAM}) { ${store(size, v, hi)} WR[pa >>> 12] = 1; } else { ${slowPre} ${phys} } break m; }
     ${slowPre} ${slow} }`;
 }
 
@@ -100,8 +100,8 @@ export function writeMem(size: number, v: string, hi: string, slowPre: string, a
 export function pushMem(bits: number, v: string, hi: string, slowPre: string): string {
   if (bits === 64) {
     const at = (sp: string, vp: string, rspHi: string) => `{ const o = ${sp} & 4095, ix = ${vp} & ${MASK};
-      if (o <= 4088 && T[ix] === ${vp} && (TM[ix] & NW) === NW) { const pa = TP[ix] + o;
-        if (pa + 7 < PS && KD[pa >>> 12] === ${PAGE_RAM}) { ${store(8, v, hi)} WR[pa >>> 12] = 1; g[4] = ${sp} | 0; ${rspHi} break m; } } }`;
+      if (o <= 4088 && T[ix] === ${vp} && (TM[ix] & NW) === NW) { const pa = TR[ix] + o;
+        if (pa >= 0 && KD[pa >>> 12] === ${PAGE_RAM}) { ${store(8, v, hi)} WR[pa >>> 12] = 1; g[4] = ${sp} | 0; ${rspHi} break m; } } }`;
     return `m: { const h = g[20], l = g[4] >>> 0;
     if (h === 0 && l >= 8) { const sp = l - 8, vp = sp >>> 12; ${at('sp', 'vp', '')} }
     else { const sp = h * 4294967296 + l - 8;
@@ -110,8 +110,8 @@ export function pushMem(bits: number, v: string, hi: string, slowPre: string): s
   }
   return `m: { if ((c.segChk[${SS}] & ${SC_FLAT | SC_WRITE}) === ${SC_FLAT | SC_WRITE} && (c.segAttr[${SS}] & ${A_DB}) !== 0) {
       const sp = (g[4] - 4) >>> 0, o = sp & 4095, vp = sp >>> 12, ix = vp & ${MASK};
-      if (o <= 4092 && T[ix] === vp && (TM[ix] & NW) === NW) { const pa = TP[ix] + o;
-        if (pa + 3 < PS && KD[pa >>> 12] === ${PAGE_RAM}) { ${store(4, v, hi)} WR[pa >>> 12] = 1; g[4] = sp | 0; break m; } } }
+      if (o <= 4092 && T[ix] === vp && (TM[ix] & NW) === NW) { const pa = TR[ix] + o;
+        if (pa >= 0 && KD[pa >>> 12] === ${PAGE_RAM}) { ${store(4, v, hi)} WR[pa >>> 12] = 1; g[4] = sp | 0; break m; } } }
     ${slowPre} c.push(4, ${v}); }`;
 }
 
@@ -119,8 +119,8 @@ export function pushMem(bits: number, v: string, hi: string, slowPre: string): s
 export function popMem(bits: number, name: string, slowPre: string): string {
   if (bits === 64) {
     const at = (sp: string, vp: string, rsp: string) => `{ const o = ${sp} & 4095, ix = ${vp} & ${MASK};
-      if (o <= 4088 && T[ix] === ${vp} && (TM[ix] & NR) === NR) { const pa = TP[ix] + o;
-        if (pa + 7 < PS && (KD[pa >>> 12] & ${PAGE_SPECIAL}) === 0) { ${load(8, name)} ${rsp} break m; } } }`;
+      if (o <= 4088 && T[ix] === ${vp} && (TM[ix] & NR) === NR) { const pa = TR[ix] + o;
+        if (pa >= 0 && (KD[pa >>> 12] & ${PAGE_SPECIAL}) === 0) { ${load(8, name)} ${rsp} break m; } } }`;
     return `let ${name} = 0, ${name}H = 0; m: { const h = g[20], l = g[4] >>> 0;
     if (h === 0 && l <= 4294967287) { const vp = l >>> 12; ${at('l', 'vp', 'g[4] = (l + 8) | 0;')} }
     else { const sp = h * 4294967296 + l;
@@ -129,8 +129,8 @@ export function popMem(bits: number, name: string, slowPre: string): string {
   }
   return `let ${name} = 0; m: { if ((c.segChk[${SS}] & ${SC_FLAT}) !== 0 && (c.segAttr[${SS}] & ${A_DB}) !== 0) {
       const sp = g[4] >>> 0, o = sp & 4095, vp = sp >>> 12, ix = vp & ${MASK};
-      if (o <= 4092 && T[ix] === vp && (TM[ix] & NR) === NR) { const pa = TP[ix] + o;
-        if (pa + 3 < PS && (KD[pa >>> 12] & ${PAGE_SPECIAL}) === 0) { ${load(4, name)} g[4] = (sp + 4) | 0; break m; } } }
+      if (o <= 4092 && T[ix] === vp && (TM[ix] & NR) === NR) { const pa = TR[ix] + o;
+        if (pa >= 0 && (KD[pa >>> 12] & ${PAGE_SPECIAL}) === 0) { ${load(4, name)} g[4] = (sp + 4) | 0; break m; } } }
     ${slowPre} ${name} = c.pop(4); }`;
 }
 
@@ -154,14 +154,14 @@ export function pushRun(bits: number, values: [string, string][]): string {
     const stores = values.map(([lo, hi], k) => `DV.setInt32(pa + ${8 * (n - 1 - k)}, ${lo}, true); DV.setInt32(pa + ${8 * (n - 1 - k) + 4}, ${hi}, true);`).join(' ');
     return `if (g[20] === 0) { const l = g[4] >>> 0;
       if (l >= ${8 * n}) { const sp = l - ${8 * n}, vp = sp >>> 12, ix = vp & ${MASK};
-        if (((l - 1) >>> 12) === vp && T[ix] === vp && (TM[ix] & NW) === NW) { const pa = TP[ix] + (sp & 4095);
-          if (pa + ${8 * n - 1} < PS && KD[pa >>> 12] === ${PAGE_RAM}) { ${stores} WR[pa >>> 12] = 1; g[4] = sp | 0; done = true; } } } }`;
+        if (((l - 1) >>> 12) === vp && T[ix] === vp && (TM[ix] & NW) === NW) { const pa = TR[ix] + (sp & 4095);
+          if (pa >= 0 && KD[pa >>> 12] === ${PAGE_RAM}) { ${stores} WR[pa >>> 12] = 1; g[4] = sp | 0; done = true; } } } }`;
   }
   const stores = values.map(([lo], k) => `DV.setInt32(pa + ${4 * (n - 1 - k)}, ${lo}, true);`).join(' ');
   return `if ((c.segChk[${SS}] & ${SC_FLAT | SC_WRITE}) === ${SC_FLAT | SC_WRITE} && (c.segAttr[${SS}] & ${A_DB}) !== 0) { const l = g[4] >>> 0;
       if (l >= ${4 * n}) { const sp = l - ${4 * n}, vp = sp >>> 12, ix = vp & ${MASK};
-        if (((l - 1) >>> 12) === vp && T[ix] === vp && (TM[ix] & NW) === NW) { const pa = TP[ix] + (sp & 4095);
-          if (pa + ${4 * n - 1} < PS && KD[pa >>> 12] === ${PAGE_RAM}) { ${stores} WR[pa >>> 12] = 1; g[4] = sp | 0; done = true; } } } }`;
+        if (((l - 1) >>> 12) === vp && T[ix] === vp && (TM[ix] & NW) === NW) { const pa = TR[ix] + (sp & 4095);
+          if (pa >= 0 && KD[pa >>> 12] === ${PAGE_RAM}) { ${stores} WR[pa >>> 12] = 1; g[4] = sp | 0; done = true; } } } }`;
 }
 
 /**
@@ -176,6 +176,6 @@ export function popRun(bits: number, n: number, assign: (k: number, lo: string, 
   const stack = bits === 64 ? 'g[20] === 0' : `(c.segChk[${SS}] & ${SC_FLAT}) !== 0 && (c.segAttr[${SS}] & ${A_DB}) !== 0`;
   return `if (${stack}) { const l = g[4] >>> 0;
       if (l < ${4294967296 - w * n}) { const vp = l >>> 12, ix = vp & ${MASK};
-        if (((l + ${w * n - 1}) >>> 12) === vp && T[ix] === vp && (TM[ix] & NR) === NR) { const pa = TP[ix] + (l & 4095);
-          if (pa + ${w * n - 1} < PS && (KD[pa >>> 12] & ${PAGE_SPECIAL}) === 0) { ${loads} g[4] = (l + ${w * n}) | 0; done = true; } } } }`;
+        if (((l + ${w * n - 1}) >>> 12) === vp && T[ix] === vp && (TM[ix] & NR) === NR) { const pa = TR[ix] + (l & 4095);
+          if (pa >= 0 && (KD[pa >>> 12] & ${PAGE_SPECIAL}) === 0) { ${loads} g[4] = (l + ${w * n}) | 0; done = true; } } } }`;
 }
