@@ -386,22 +386,12 @@ export class Cpu {
       // A TLB hit for execution: refillFetch's translation, without the walk it would not need (sysAccess is off in blocks).
       const vpn = Math.floor(lin / 4096), idx = vpn & (TLB_SIZE - 1);
       if (this.tlbTag[idx] !== vpn || (this.tlbPerm[idx] & this.needX) !== this.needX || this.sysAccess) return undefined;
-      this.switchCodePage(lin - (lin & 0xfff), this.tlbPa[idx]);
+      this.fetchLin = lin - (lin & 0xfff);
+      this.enterCodePage(this.tlbPa[idx]);
       off = lin & 0xfff;
     }
     const page = this.fetchBlocks;
     return page === null ? undefined : page.blocks[off];
-  }
-
-  /**
-   * A trace (jit/cache.ts) goes on into another code page at linear `linPage`, compiled from
-   * the physical page `pagePa`, and compile.ts has checked that the TLB maps linPage
-   * executable to pagePa now (blocks run with sysAccess off): the code page becomes it,
-   * exactly as runBlock's refill would leave it at this block boundary.
-   */
-  switchCodePage(linPage: number, pagePa: number): void {
-    this.fetchLin = linPage;
-    if (pagePa !== this.fetchPa || this.fetchArr === null) this.enterCodePage(pagePa);
   }
 
   /** For the trace builder: the physical page the TLB maps the linear code page to (executable), or -1; no walk. */

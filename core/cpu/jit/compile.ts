@@ -634,7 +634,7 @@ class Compiler {
    * it): the instruction itself where there is more than the transfer, the checks that the
    * way the trace was built is still the way execution goes (return address, branch
    * direction), else an exit where the interpreter would go; then, on entering another
-   * page, the check of its translation (Cpu.switchCodePage). A target in another page is
+   * page, the check of its translation. A target in another page is
    * checked canonical first (in its page it is), so a branch that would fault leaves the
    * block before it and faults in the loop as it should. The pending flags stay in locals.
    */
@@ -674,11 +674,12 @@ class Compiler {
       }
     }
     if (link.pagePa >= 0) {
-      // The page's translation, as the TLB holds it now: executable, to the page the trace was built from.
-      const linPage = this.block.rip + target - ((this.block.rip + target) & 0xfff), vp = Math.floor(linPage / 4096);
+      // The page's translation, as the TLB holds it now: executable, to the page the trace was
+      // built from. The vCPU's fetch state stays where it is (a translation still valid):
+      // Cpu.nextBlock and runBlock move it when they look up a block in another page.
+      const vp = Math.floor((this.block.rip + target) / 4096), ix = vp & (TLB_SIZE - 1);
       this.mem = true;
-      e.emit(`if (T[${vp & (TLB_SIZE - 1)}] !== ${vp} || (TM[${vp & (TLB_SIZE - 1)}] & NX) !== NX || TP[${vp & (TLB_SIZE - 1)}] !== ${link.pagePa}) ${this.exitTo(j, target, '')}`);
-      e.emit(`c.switchCodePage(${linPage}, ${link.pagePa});`);
+      e.emit(`if (T[${ix}] !== ${vp} || (TM[${ix}] & NX) !== NX || TP[${ix}] !== ${link.pagePa}) ${this.exitTo(j, target, '')}`);
     }
   }
 
