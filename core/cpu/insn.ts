@@ -55,6 +55,14 @@ export class Insn {
    */
   branchSeen = 0;
   branchTaken = 0;
+  /**
+   * RET: where its last execution went, and how many executions before that in a row went
+   * there too (up to BRANCH_SAMPLES), as the interpreter and compiled blocks leaving at it
+   * saw them (noteReturn). The JIT follows a RET that always returns to one place into a
+   * trace, which checks the address it pops.
+   */
+  retTarget = NaN;
+  retSame = 0;
   /** The raw bytes, for messages and the disassembler. */
   bytes: Uint8Array = EMPTY;
 }
@@ -63,6 +71,16 @@ const EMPTY = new Uint8Array(0);
 
 /** Conditional branch executions the interpreter counts (Insn.branchSeen) before it stops. */
 export const BRANCH_SAMPLES = 1024;
+
+/** Records where RET `i` went (Insn.retTarget). */
+export function noteReturn(i: Insn, target: number): void {
+  if (target === i.retTarget) {
+    if (i.retSame < BRANCH_SAMPLES) i.retSame++;
+  } else {
+    i.retTarget = target;
+    i.retSame = 0;
+  }
+}
 
 function unimplemented(cpu: Cpu, i: Insn): void {
   cpu.unsupported(i);

@@ -71,8 +71,9 @@ export class BlockCache {
    * block gets a marker so it is not tried again until its bytes change. `rip`: the RIP the
    * block starts at (its code runs only there). In 64-bit code,
    * given the vCPU (`probe`) and the block's linear address, the block is a trace: it
-   * follows direct jumps and calls, returns to a call it made, conditional branches the
-   * interpreter saw go one way (Insn.branchSeen), and code that runs on into the next
+   * follows direct jumps and calls, returns to a call it made or to the one place they
+   * have always gone (Insn.retTarget), conditional branches the interpreter saw go one
+   * way (Insn.branchSeen), and code that runs on into the next
    * page, through up to MAX_TRACE_PAGES pages whose translations the TLB holds now. The
    * compiled code checks those translations again where it enters another page, and the
    * return address and branch direction where it followed them (compile.ts).
@@ -108,7 +109,7 @@ export class BlockCache {
       } else if (trace) {
         kind = followable(i, returns.length > 0);
         if (kind === LINK_JMP || kind === LINK_CALL || kind === LINK_TAKEN) target = next + i.rel;
-        else if (kind === LINK_RET) target = returns[returns.length - 1];
+        else if (kind === LINK_RET) target = returns.length > 0 ? returns[returns.length - 1] : i.retTarget - lin!;
         else if (kind === LINK_FALL) target = next;
       }
       if (target !== target) { terminated = true; o += i.len; break; } // NaN: a block end the trace does not follow
@@ -230,9 +231,13 @@ function intersects(b: Block, pa: number, len: number): boolean {
   return false;
 }
 
+/** Executions in a row to one return address (Insn.retSame) that make the JIT follow a RET it did not see called. */
+const RET_SAME = 64;
+
 /**
  * How a trace may go on after a block-ending instruction of the natural (8-byte) operand
- * size: a direct JMP or CALL, a RET when the trace made the call it returns to (`inCall`),
+ * size: a direct JMP or CALL, a RET when the trace made the call it returns to (`inCall`)
+ * or when it has returned to one place at least RET_SAME times in a row,
  * or a conditional branch the interpreter saw go the same way at least 15 times in 16 (of
  * at least 64); LINK_NONE otherwise.
  */
@@ -240,7 +245,7 @@ function followable(i: Insn, inCall: boolean): number {
   if (i.lock || byCode[i.code] !== undefined || i.opSize !== 8) return LINK_NONE;
   if (isRelJmp(i)) return LINK_JMP;
   if (isRelCall(i)) return LINK_CALL;
-  if (i.mnem === Mnemonic.Ret && i.nops === 0) return inCall ? LINK_RET : LINK_NONE;
+  if (i.mnem === Mnemonic.Ret && i.nops === 0) return inCall || i.retSame >= RET_SAME ? LINK_RET : LINK_NONE;
   if (JCC.has(i.mnem) && i.k0 !== K_MEM && i.branchSeen >= 64) {
     if (i.branchTaken * 16 >= i.branchSeen * 15) return LINK_TAKEN;
     if ((i.branchSeen - i.branchTaken) * 16 >= i.branchSeen * 15) return LINK_FALL;

@@ -13,6 +13,7 @@
 //   the block (see block.ts).
 import { Mnemonic } from '../iced';
 import type { Insn } from '../insn';
+import { noteReturn } from '../insn';
 import { byCode } from '../decode';
 import { K_IMM, K_MEM, K_REG, CF, OF, SF, ZF, CS, FS, ARITH_FLAGS } from '../regs';
 import { SC_FLAT, SC_WRITE } from '../cpu';
@@ -660,7 +661,7 @@ class Compiler {
         e.emit(`{ ${this.popCode(8, 'ip')} const t = ipH * 4294967296 + (ip >>> 0);`);
         const mismatch = link.pagePa < 0 ? `t !== rip0 + ${target}` : `t !== rip0 + ${target} || t < ${CANON_LO} || t >= ${CANON_HI}`;
         e.faultPoint(j); // for the branch below (a non-canonical return address)
-        e.emit(`if (${mismatch}) { ${e.flushText()} ${this.branchCode('t', 8)} c.instret = base + ${j + 1}; return c.nextBlock(); }`);
+        e.emit(`if (${mismatch}) { ${e.flushText()} ${e.k(noteReturn)}(${e.k(i)}, t); ${this.branchCode('t', 8)} c.instret = base + ${j + 1}; return c.nextBlock(); }`);
         e.emit(`if (chk) { chk = false; if (c.attention || B.dead) ${this.exitTo(j, target, '')} } }`);
         break;
       }
@@ -724,7 +725,7 @@ class Compiler {
       this.memPoint(j);
       const size = i.opSize;
       e.emit(`{ ${this.popCode(size, 'ip')} const t = ${size === 8 ? 'ipH * 4294967296 + (ip >>> 0)' : 'ip >>> 0'};`);
-      e.emit(`${this.branchCode('t', size)} c.instret = base + ${j + 1}; return c.nextBlock(); }`);
+      e.emit(`${e.k(noteReturn)}(${e.k(i)}, t); ${this.branchCode('t', size)} c.instret = base + ${j + 1}; return c.nextBlock(); }`);
       return;
     }
     this.callHandler(j, i, true);

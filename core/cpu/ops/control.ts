@@ -4,6 +4,7 @@ import { Code, Mnemonic } from '../iced';
 import { onCode, onMnemonic } from '../decode';
 import type { Cpu } from '../cpu';
 import type { Insn } from '../insn';
+import { noteReturn } from '../insn';
 import { fault } from '../fault';
 import { cond, getOF, getZF } from '../flags';
 import { deliverEvent, EventKind, iret } from '../interrupts';
@@ -101,6 +102,7 @@ onMnemonic(Mnemonic.Ret, (c, i) => {
   const ip = c.pop(size);
   const target = size === 8 ? c.hi * TWO32 + (ip >>> 0) : ip >>> 0;
   if (i.nops > 0) releaseStack(c, i.immLo & 0xffff);
+  noteReturn(i, target);
   c.branch(target, size);
 });
 

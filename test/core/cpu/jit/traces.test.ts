@@ -97,3 +97,21 @@ test('code running on into the next page is one trace, and budgets stay exact', 
   const interp = run(false), jit = run(true);
   sameState(interp, jit);
 });
+
+test('a RET that has always returned to one place is followed, and leaves the trace the one time it goes elsewhere', () => {
+  // mov ecx, 20000; mov edx, FN; loop: cmp ecx, 10000; jne skip; call rdx; add rsi, 1;
+  // skip: call rdx; add rbx, rax; dec ecx; jnz loop; hlt. The indirect calls end their
+  // traces, so a trace starts at FN and its RET is followed on what it has seen.
+  const code = hex('b9 20 4e 00 00 ba 00 20 01 00 81 f9 10 27 00 00 75 06 ff d2 48 83 c6 01 ff d2 48 01 c3 ff c9 75 e9 f4');
+  // FN: mov rax, rcx; imul eax, eax, 3; ret
+  const { interp, jit } = both(code, hex('48 89 c8 6b c0 03 c3'), 1_000_000);
+  assert.equal(jit.cpu.activity, 'hlt');
+  assert.equal(jit.cpu.gpr[6], 1, 'the extra call returned to its own call site');
+  assert.equal(jit.cpu.gpr[3], 3 * (20000 * 20001) / 2);
+  // Returns a trace follows are not noted (Insn.retTarget): the last one noted is the trace's
+  // exit on the extra call's return, not one of the 10000 returns to the loop's call after it.
+  const ret = jit.cpu.host.decodeCache.page(0x12000)![6]!;
+  assert.equal(ret.retTarget, CODE + 20, 'FN\'s RET was not followed into the loop');
+  assert.equal(interp.cpu.host.decodeCache.page(0x12000)![6]!.retTarget, CODE + 26);
+  sameState(interp, jit);
+});
