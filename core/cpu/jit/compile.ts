@@ -539,12 +539,21 @@ class Compiler {
     } else {
       e.emit(popRun(this.bits, n, (k, lo, hi) => Emitter.setReg(this.insns[j + k].r0, size, lo, hi)));
     }
+    // Otherwise (a stack in another page part way, not in the TLB, not plain RAM) one by one,
+    // through the Cpu's own push and pop: a rare path, kept small.
     e.emit('if (!done) {');
     for (let k = 0; k < n; k++) {
       const i = this.insns[j + k];
-      this.fp = '';
-      if (!(i.mnem === Mnemonic.Push ? this.push(j + k, i) : this.pop(j + k, i))) throw new Error('JIT: a stack run instruction the compiler does not inline');
+      this.memPoint(j + k);
+      if (i.mnem === Mnemonic.Push) {
+        const [lo, hi] = i.k0 === K_REG ? [Emitter.reg(i.r0, size), size === 8 ? `g[${i.r0 + 16}]` : '0'] : [String(i.immLo), String(i.immHi)];
+        e.emit(`${this.fp}; c.push(${size}, ${lo}, ${hi});`);
+      } else {
+        e.emit(`{ ${this.fp}; const v = c.pop(${size}), vH = c.hi; ${Emitter.setReg(i.r0, size, 'v', 'vH')} }`);
+      }
+      e.emit(`if (c.attention || B.dead) ${this.exitAfter(j + k)}`);
     }
+    this.fp = '';
     e.emit('} }');
   }
 

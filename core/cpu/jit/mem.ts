@@ -93,19 +93,16 @@ export function writeMem(size: number, v: string, hi: string, slowPre: string, a
 
 /**
  * PUSH of the block's natural stack width (8 bytes in 64-bit mode, 4 bytes with a flat
- * 32-bit stack), as c.push(size, v, hi) does; other stacks call c.push. In 64-bit mode a
- * stack below 4 GiB (RSP[63:32] = 0) takes integer arithmetic, any other canonical one
- * the same steps on doubles.
+ * 32-bit stack), as c.push(size, v, hi) does; other stacks call c.push. In 64-bit mode
+ * RSP is worked on as its two 32-bit halves, wherever the stack is.
  */
 export function pushMem(bits: number, v: string, hi: string, slowPre: string): string {
   if (bits === 64) {
-    const at = (sp: string, vp: string, rspHi: string) => `{ const o = ${sp} & 4095, ix = ${vp} & ${MASK};
-      if (o <= 4088 && T[ix] === ${vp} && (TM[ix] & NW) === NW) { const pa = TR[ix] + o;
-        if (pa >= 0 && KD[pa >>> 12] === ${PAGE_RAM}) { ${store(8, v, hi)} WR[pa >>> 12] = 1; g[4] = ${sp} | 0; ${rspHi} break m; } } }`;
-    return `m: { const h = g[20], l = g[4] >>> 0;
-    if (h === 0 && l >= 8) { const sp = l - 8, vp = sp >>> 12; ${at('sp', 'vp', '')} }
-    else { const sp = h * 4294967296 + l - 8;
-      if (sp >= ${CANON_LO} && sp < ${CANON_HI}) { const vp = Math.floor(sp / 4096); ${at('sp', 'vp', 'g[20] = Math.floor(sp / 4294967296) | 0;')} } }
+    // RSP - 8 on 32-bit halves (the borrow), canonical when bits 63:47 agree.
+    return `m: { const l = g[4], sl = (l - 8) | 0, sh = ((l >>> 0) < 8 ? g[20] - 1 : g[20]) | 0;
+    if (sh >> 15 === sh >> 31) { const vp = sh * 1048576 + (sl >>> 12), ix = (sl >>> 12) & ${MASK}, o = sl & 4095;
+      if (o <= 4088 && T[ix] === vp && (TM[ix] & NW) === NW) { const pa = TR[ix] + o;
+        if (pa >= 0 && KD[pa >>> 12] === ${PAGE_RAM}) { ${store(8, v, hi)} WR[pa >>> 12] = 1; g[4] = sl; g[20] = sh; break m; } } }
     ${slowPre} c.push(8, ${v}, ${hi}); }`;
   }
   return `m: { if ((c.segChk[${SS}] & ${SC_FLAT | SC_WRITE}) === ${SC_FLAT | SC_WRITE} && (c.segAttr[${SS}] & ${A_DB}) !== 0) {
@@ -118,13 +115,11 @@ export function pushMem(bits: number, v: string, hi: string, slowPre: string): s
 /** POP of the natural stack width into `name` (and `nameH` in 64-bit mode), as c.pop(size). */
 export function popMem(bits: number, name: string, slowPre: string): string {
   if (bits === 64) {
-    const at = (sp: string, vp: string, rsp: string) => `{ const o = ${sp} & 4095, ix = ${vp} & ${MASK};
-      if (o <= 4088 && T[ix] === ${vp} && (TM[ix] & NR) === NR) { const pa = TR[ix] + o;
-        if (pa >= 0 && (KD[pa >>> 12] & ${PAGE_SPECIAL}) === 0) { ${load(8, name)} ${rsp} break m; } } }`;
-    return `let ${name} = 0, ${name}H = 0; m: { const h = g[20], l = g[4] >>> 0;
-    if (h === 0 && l <= 4294967287) { const vp = l >>> 12; ${at('l', 'vp', 'g[4] = (l + 8) | 0;')} }
-    else { const sp = h * 4294967296 + l;
-      if (sp >= ${CANON_LO} && sp < ${CANON_HI}) { const vp = Math.floor(sp / 4096); ${at('sp', 'vp', 'const ns = sp + 8; g[4] = ns | 0; g[20] = Math.floor(ns / 4294967296) | 0;')} } }
+    // The slot at RSP (canonical when bits 63:47 agree), then RSP + 8 on 32-bit halves (the carry).
+    return `let ${name} = 0, ${name}H = 0; m: { const l = g[4], h = g[20];
+    if (h >> 15 === h >> 31) { const vp = h * 1048576 + (l >>> 12), ix = (l >>> 12) & ${MASK}, o = l & 4095;
+      if (o <= 4088 && T[ix] === vp && (TM[ix] & NR) === NR) { const pa = TR[ix] + o;
+        if (pa >= 0 && (KD[pa >>> 12] & ${PAGE_SPECIAL}) === 0) { ${load(8, name)} const nl = (l + 8) | 0; g[4] = nl; if ((nl >>> 0) < 8) g[20] = (h + 1) | 0; break m; } } }
     ${slowPre} ${name} = c.pop(8); ${name}H = c.hi; }`;
   }
   return `let ${name} = 0; m: { if ((c.segChk[${SS}] & ${SC_FLAT}) !== 0 && (c.segAttr[${SS}] & ${A_DB}) !== 0) {

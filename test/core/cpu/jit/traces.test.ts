@@ -115,3 +115,17 @@ test('a RET that has always returned to one place is followed, and leaves the tr
   assert.equal(interp.cpu.host.decodeCache.page(0x12000)![6]!.retTarget, CODE + 26);
   sameState(interp, jit);
 });
+
+test('a stack in the upper half (RSP[63:32] all ones) pushes, pops, calls and returns as the interpreter does', () => {
+  // The bare machine maps 0xffffff80_00000000 to 0: the same stack memory, through the alias.
+  const { interp, jit } = both(LOOP, hex('41 50 48 89 c8 6b c0 03 41 58 c3'), 1_000_000, (b) => {
+    // FN: push r8; mov rax, rcx; imul eax, eax, 3; pop r8; ret
+    const rsp = -(2 ** 39) + b.cpu.gpr[4];
+    b.cpu.gpr[4] = rsp | 0;
+    b.cpu.gpr[20] = Math.floor(rsp / 2 ** 32);
+  });
+  assert.equal(jit.cpu.activity, 'hlt');
+  assert.equal(jit.cpu.gpr[3], 3 * (20000 * 20001) / 2);
+  assert.equal(jit.cpu.gpr[20], -128, 'RSP stayed in the upper half');
+  sameState(interp, jit);
+});
