@@ -43,6 +43,11 @@ const MASK_EXPR = ['', ' & 255', ' & 65535', '', ' | 0'];
 /** Bounds of the canonical 48-bit address space (SDM vol. 1, 3.3.7.1). */
 const CANON_LO = -140737488355328, CANON_HI = 140737488355328;
 
+/** A 64-bit value's low and high 32-bit halves as int32 literals. */
+function halves(v: number): [string, string] {
+  return [String(v | 0), String(Math.floor(v / 4294967296) | 0)];
+}
+
 /** One block being compiled. */
 class Compiler {
   readonly e: Emitter;
@@ -650,7 +655,8 @@ class Compiler {
    */
   follow(j: number, i: Insn, link: TraceLink): void {
     const e = this.e, target = link.target;
-    const canonical = link.pagePa < 0 ? '' : `{ const ct = rip0 + ${target}; if (ct < ${CANON_LO} || ct >= ${CANON_HI}) ${this.exitBefore(j)} }`;
+    const abs = this.block.rip + target;
+    const canonical = link.pagePa < 0 || (abs >= CANON_LO && abs < CANON_HI) ? '' : this.exitBefore(j);
     switch (link.kind) {
       case LINK_NEXT:
         if (!this.inline(j, i)) this.callHandler(j, i, false);
@@ -661,16 +667,17 @@ class Compiler {
       case LINK_CALL:
         e.emit(canonical);
         this.memPoint(j);
-        e.emit(`{ const ret = rip0 + ${this.next(j)}; const rl = ret | 0, rh = Math.floor(ret / 4294967296) | 0;`);
-        e.emit(this.pushCode(8, 'rl', 'rh'));
+        e.emit(`{ ${this.pushCode(8, ...halves(this.block.rip + this.next(j)))}`);
         e.emit(`if (chk) { chk = false; if (c.attention || B.dead) ${this.exitTo(j, target, '')} } }`);
         break;
       case LINK_RET: {
         this.memPoint(j);
-        e.emit(`{ ${this.popCode(8, 'ip')} const t = ipH * 4294967296 + (ip >>> 0);`);
-        const mismatch = link.pagePa < 0 ? `t !== rip0 + ${target}` : `t !== rip0 + ${target} || t < ${CANON_LO} || t >= ${CANON_HI}`;
+        e.emit(`{ ${this.popCode(8, 'ip')}`);
+        // The popped address against the expected one, half by half (it is canonical, as is any address in a page the TLB maps).
+        const [tl, th] = halves(abs);
+        const mismatch = abs >= CANON_LO && abs < CANON_HI ? `ip !== ${tl} || ipH !== ${th}` : 'true';
         e.faultPoint(j); // for the branch below (a non-canonical return address)
-        e.emit(`if (${mismatch}) { ${e.flushText()} ${e.k(noteReturn)}(${e.k(i)}, t); ${this.branchCode('t', 8)} c.instret = base + ${j + 1}; return c.nextBlock(); }`);
+        e.emit(`if (${mismatch}) { const t = ipH * 4294967296 + (ip >>> 0); ${e.flushText()} ${e.k(noteReturn)}(${e.k(i)}, t); ${this.branchCode('t', 8)} c.instret = base + ${j + 1}; return c.nextBlock(); }`);
         e.emit(`if (chk) { chk = false; if (c.attention || B.dead) ${this.exitTo(j, target, '')} } }`);
         break;
       }
@@ -687,9 +694,10 @@ class Compiler {
       // The page's translation, as the TLB holds it now: executable, to the page the trace was
       // built from. The vCPU's fetch state stays where it is (a translation still valid):
       // Cpu.nextBlock and runBlock move it when they look up a block in another page.
-      const vp = Math.floor((this.block.rip + target) / 4096), ix = vp & (TLB_SIZE - 1);
+      const vp = Math.floor(abs / 4096), ix = vp & (TLB_SIZE - 1);
+      const pa = link.pagePa < 0x80000000 - 4096 ? `TR[${ix}]` : `TP[${ix}]`; // a RAM page below 2 GiB: tlbRam has it as an int32
       this.mem = true;
-      e.emit(`if (T[${ix}] !== ${vp} || (TM[${ix}] & NX) !== NX || TP[${ix}] !== ${link.pagePa}) ${this.exitTo(j, target, '')}`);
+      e.emit(`if (T[${ix}] !== ${vp} || (TM[${ix}] & NX) !== NX || ${pa} !== ${link.pagePa}) ${this.exitTo(j, target, '')}`);
     }
   }
 
@@ -713,9 +721,7 @@ class Compiler {
       e.faultPoint(j); // the push's slow path and the branch (canonical, CS limit) may fault
       this.memPoint(j);
       const size = i.opSize;
-      e.emit(`{ const ret = rip0 + ${fall};`);
-      if (size === 8) e.emit('const rl = ret | 0, rh = Math.floor(ret / 4294967296) | 0;');
-      e.emit(this.pushCode(size, size === 8 ? 'rl' : 'ret', size === 8 ? 'rh' : '0'));
+      e.emit(`{ ${this.pushCode(size, ...(size === 8 ? halves(this.block.rip + fall) : [String(this.block.rip + fall), '0'] as [string, string]))}`);
       e.emit(`${this.branchCode(`rip0 + ${target}`, size)} c.instret = base + ${j + 1}; return ${this.successor(target, j)}; }`);
       return;
     }
