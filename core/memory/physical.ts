@@ -135,6 +135,8 @@ export class PhysicalMemory {
   }
 
   private slowRead(pa: number, size: AccessSize): number {
+    // Beyond RAM (the LAPIC, the IOAPIC): MMIO through and through, and never intercepted.
+    if (pa >= this.size) return this.mmio.read(this.vcpu, pa, size);
     if (this.intercepts.size !== 0) {
       const h = this.intercepts.get(pa >>> 12);
       if (h && (pa & 0xfff) + size <= 0x1000) return h.read(pa, size);
@@ -150,6 +152,7 @@ export class PhysicalMemory {
   }
 
   private slowWrite(pa: number, size: AccessSize, v: number): void {
+    if (pa >= this.size) { this.mmio.write(this.vcpu, pa, size, v); return; }
     if (this.intercepts.size !== 0) {
       const h = this.intercepts.get(pa >>> 12);
       if (h && (pa & 0xfff) + size <= 0x1000) { h.write(pa, size, v); return; }
