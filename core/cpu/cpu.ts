@@ -199,7 +199,8 @@ export class Cpu {
     this.segBase[seg] = base;
     this.segLimit[seg] = limit;
     this.segAttr[seg] = attr;
-    this.segChk[seg] = segmentChecks(attr, base, limit);
+    // The flat test here, not in segmentChecks: a limit of 4 GiB - 1 passed to a call not inlined is a boxed number.
+    this.segChk[seg] = segmentChecks(attr, base === 0 && limit === 0xffffffff);
   }
 
   /** Recomputes bitness, CPL and the mode name after CR0/EFER/CS/SS/EFLAGS.VM changes. */
@@ -919,8 +920,8 @@ export class Cpu {
   }
 }
 
-/** Computes the SC_* check bits for a segment from its attributes. */
-export function segmentChecks(attr: number, base: number, limit: number): number {
+/** Computes the SC_* check bits for a segment from its attributes; `flat`: base 0 and limit 4 GiB - 1. */
+export function segmentChecks(attr: number, flat: boolean): number {
   if (attr & A_UNUSABLE || !(attr & A_P)) return 0;
   let c = SC_USABLE;
   const type = attr & 0xf;
@@ -934,7 +935,7 @@ export function segmentChecks(attr: number, base: number, limit: number): number
       if (type & 4) c |= SC_DOWN;
     }
   }
-  if (base === 0 && limit === 0xffffffff && !(c & SC_DOWN) && (c & SC_READ)) c |= SC_FLAT;
+  if (flat && !(c & SC_DOWN) && (c & SC_READ)) c |= SC_FLAT;
   return c;
 }
 
