@@ -9,7 +9,7 @@ import { L_NONE, materialize } from './flags';
 import { tlbFill, TLB_SIZE, P_RSUP, P_RUSER, P_WSUP, P_WUSER, P_XSUP, P_XUSER, P_DIRTY, flushTlb } from './mmu';
 import { deliverEvent, EventKind } from './interrupts';
 import {
-  CS, SS, FS, GP, SS_VEC, UD, A_DB, A_L, A_P, A_S, A_UNUSABLE, CR0_PE, EFER_LMA, VM, IF,
+  CS, SS, FS, GP, SS_VEC, UD, A_DB, A_L, A_P, A_S, A_UNUSABLE, CR0_PE, EFER_LMA, VM, IF, ARITH_FLAGS,
   SEG_NAMES, K_REG, K_MEM, K_IMM, AH,
 } from './regs';
 import { PAGE_RAM, PAGE_SPECIAL } from '../memory/physical';
@@ -195,6 +195,8 @@ export class Cpu {
    * change nothing.
    */
   setSegmentKeepingMode(seg: number, sel: number, base: number, limit: number, attr: number): void {
+    // Reloading what the register holds (a kernel's CS and SS at every interrupt and IRET) changes nothing.
+    if (this.segSel[seg] === sel && this.segAttr[seg] === attr && this.segBase[seg] === base && this.segLimit[seg] === limit) return;
     this.segSel[seg] = sel;
     this.segBase[seg] = base;
     this.segLimit[seg] = limit;
@@ -892,7 +894,9 @@ export class Cpu {
 
   /** Writes EFLAGS bits in `mask` (the caller decides which bits its instruction may change). */
   setFlags(v: number, mask: number): void {
-    materialize(this);
+    // The lazy arithmetic flags matter only for the bits the mask keeps (POPF, IRET: none of them).
+    if ((mask & ARITH_FLAGS) === ARITH_FLAGS) this.lop = L_NONE;
+    else materialize(this);
     const old = this.flags;
     this.flags = ((old & ~mask) | (v & mask) | 2) & 0x3f7fd7;
     if (((old ^ this.flags) & VM) !== 0) this.updateMode();
