@@ -195,7 +195,8 @@ export class Cpu {
    * change nothing.
    */
   setSegmentKeepingMode(seg: number, sel: number, base: number, limit: number, attr: number): void {
-    // Reloading what the register holds (a kernel's CS and SS at every interrupt and IRET) changes nothing.
+    // Reloading what the register holds (a kernel's CS and SS at every interrupt and IRET) changes
+    // nothing: segChk always follows the other parts (only this method and setSegmentBase write them).
     if (this.segSel[seg] === sel && this.segAttr[seg] === attr && this.segBase[seg] === base && this.segLimit[seg] === limit) return;
     this.segSel[seg] = sel;
     this.segBase[seg] = base;
@@ -203,6 +204,15 @@ export class Cpu {
     this.segAttr[seg] = attr;
     // The flat test here, not in segmentChecks: a limit of 4 GiB - 1 passed to a call not inlined is a boxed number.
     this.segChk[seg] = segmentChecks(attr, base === 0 && limit === 0xffffffff);
+  }
+
+  /**
+   * Sets a segment's base alone (WRMSR IA32_FS_BASE/IA32_GS_BASE, SWAPGS), its check bits with it:
+   * the base applies outside 64-bit mode too (SDM vol. 3, 3.4.4), so a flat FS or GS stops being flat.
+   */
+  setSegmentBase(seg: number, base: number): void {
+    this.segBase[seg] = base;
+    this.segChk[seg] = segmentChecks(this.segAttr[seg], base === 0 && this.segLimit[seg] === 0xffffffff);
   }
 
   /** Recomputes bitness, CPL and the mode name after CR0/EFER/CS/SS/EFLAGS.VM changes. */
