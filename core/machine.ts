@@ -8,6 +8,7 @@ import { DecodeCache } from './cpu/decode-cache';
 import { Cpu, CpuHost } from './cpu/cpu';
 import './cpu/ops';
 import { installPlatform, Platform } from './devices/platform';
+import type { TimedDevice } from './devices/types';
 import { loadImage, LoadedImage, LoadOptions, BootState } from './loader';
 import { SeededRandom, VirtualTime } from './sched/scheduler';
 import { CS, DS, ES, FS, GS, SS, CR0_PE, CR0_PG, CR4_PAE, EFER_LMA, EFER_LME, A_DB, A_G, A_L } from './cpu/regs';
@@ -92,6 +93,9 @@ export class Machine implements CpuHost, MsrHost {
   /** The scheduling round in progress (null between rounds), kept across run() calls. */
   private round: Round | null = null;
   private readonly order: Cpu[];
+  private readonly roundRecord: Round;
+  /** The platform's timed devices, then the LAPICs: the scheduler's deadlines, in that order. */
+  private readonly timed: TimedDevice[];
   /** Guest serial output sink (the CLI writes it to stdout). */
   onSerial: (byte: number) => void = () => {};
 
@@ -147,7 +151,9 @@ export class Machine implements CpuHost, MsrHost {
       this.lapics.push(l);
     }
     this.vmm.attach(this.lapics);
+    this.timed = [...this.platform.timedDevices, ...this.lapics];
     this.order = this.cpus.slice();
+    this.roundRecord = { order: this.order, pos: 0, slice: 0, ran: 0, startInstret: -1, deadline: Infinity };
     this.vmm.phys = this.phys;
     // The BSP's LAPIC as SeaBIOS leaves it: software-enabled, LINT0 ExtINT (virtual wire), LINT1 NMI.
     const bsp = this.lapics[0];
@@ -311,7 +317,8 @@ export class Machine implements CpuHost, MsrHost {
 
   /** A new scheduling round: a fresh order and a slice that ends at the next timer deadline. */
   private beginRound(): Round | null {
-    const limit = this.config.maxInstructions - this.instructions();
+    const max = this.config.maxInstructions;
+    const limit = max === Infinity ? Infinity : max - this.instructions();
     if (limit <= 0) {
       this.requestStop(-1, 'instruction-limit', `stopped after ${this.instructions()} instructions (--max-instructions)`);
       return null;
@@ -321,8 +328,15 @@ export class Machine implements CpuHost, MsrHost {
     const q = this.config.quantum;
     const untilDeadline = deadline === Infinity ? q : Math.max(1, Math.ceil((deadline - this.time.roundStartNs) / ns));
     if (this.cpus.length > 1) this.random.shuffle(this.order);
-    this.round = { order: this.order, pos: 0, slice: Math.min(q, untilDeadline, limit), ran: 0, startInstret: -1, deadline };
-    return this.round;
+    // One record, reused: a round is begun for every IPI or two.
+    const r = this.roundRecord;
+    r.pos = 0;
+    r.slice = Math.min(q, untilDeadline, limit);
+    r.ran = 0;
+    r.startInstret = -1;
+    r.deadline = deadline;
+    this.round = r;
+    return r;
   }
 
   private endRound(r: Round): void {
@@ -378,18 +392,17 @@ export class Machine implements CpuHost, MsrHost {
   }
 
   private nextDeadline(): number {
+    const timed = this.timed;
     let d = Infinity;
-    for (const t of this.platform.timedDevices) d = Math.min(d, t.nextDeadlineNs());
-    for (const t of this.lapics) d = Math.min(d, t.nextDeadlineNs());
+    for (let k = 0; k < timed.length; k++) d = Math.min(d, timed[k].nextDeadlineNs());
     return d;
   }
 
   private fireTimers(): void {
     const now = this.time.nowNs();
-    for (const t of this.platform.timedDevices) {
-      if (t.nextDeadlineNs() <= now) t.fire(now);
-    }
-    for (const t of this.lapics) {
+    const timed = this.timed;
+    for (let k = 0; k < timed.length; k++) {
+      const t = timed[k];
       if (t.nextDeadlineNs() <= now) t.fire(now);
     }
   }

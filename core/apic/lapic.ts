@@ -57,9 +57,13 @@ export class LocalApic implements TimedDevice {
   readonly hasCmci: boolean;
   readonly physAddrBits: number;
 
-  // IA32_APIC_BASE, low and high halves (bit 8 BSP is fixed by isBsp).
+  // IA32_APIC_BASE, low and high halves (bit 8 BSP is fixed by isBsp); written by setApicBase only.
   apicBaseLo = 0;
   apicBaseHi = 0;
+  // What IA32_APIC_BASE says, kept with it by setApicBase: every register access looks at them.
+  private apicMode: ApicMode = 'xapic';
+  /** mmioBase() in xAPIC mode, else -1. */
+  xapicPage = -1;
   tpr = 0;
   /** xAPIC LDR (bits 31:24). In x2APIC mode the LDR is derived from the ID instead. */
   ldr = 0;
@@ -123,8 +127,7 @@ export class LocalApic implements TimedDevice {
    */
   reset(kind: 'power' | 'init'): void {
     if (kind === 'power') {
-      this.apicBaseLo = (APIC_BASE_DEFAULT | APIC_BASE_EN | (this.isBsp ? APIC_BASE_BSP : 0)) >>> 0;
-      this.apicBaseHi = 0;
+      this.setApicBase(APIC_BASE_DEFAULT | APIC_BASE_EN | (this.isBsp ? APIC_BASE_BSP : 0), 0);
       this.smiCount = 0;
     }
     this.resetRegisters();
@@ -150,8 +153,14 @@ export class LocalApic implements TimedDevice {
   }
 
   mode(): ApicMode {
-    if (!(this.apicBaseLo & APIC_BASE_EN)) return 'disabled';
-    return this.apicBaseLo & APIC_BASE_EXTD ? 'x2apic' : 'xapic';
+    return this.apicMode;
+  }
+
+  private setApicBase(lo: number, hi: number): void {
+    this.apicBaseLo = lo >>> 0;
+    this.apicBaseHi = hi;
+    this.apicMode = !(lo & APIC_BASE_EN) ? 'disabled' : lo & APIC_BASE_EXTD ? 'x2apic' : 'xapic';
+    this.xapicPage = this.apicMode === 'xapic' ? this.mmioBase() : -1;
   }
 
   /** Physical address of the xAPIC page (IA32_APIC_BASE bits MAXPHYADDR-1:12). */
@@ -199,8 +208,7 @@ export class LocalApic implements TimedDevice {
       this.illegal('apic-base', reason, 0x1b, lo, hi);
       return GP_FAULT;
     }
-    this.apicBaseLo = ((lo & 0xfffff000) | (lo & (APIC_BASE_EN | APIC_BASE_EXTD)) | (this.isBsp ? APIC_BASE_BSP : 0)) >>> 0;
-    this.apicBaseHi = hi;
+    this.setApicBase((lo & 0xfffff000) | (lo & (APIC_BASE_EN | APIC_BASE_EXTD)) | (this.isBsp ? APIC_BASE_BSP : 0), hi);
     if (from !== to) {
       if (to === 'disabled') this.resetRegisters();
       if (to === 'x2apic') this.icrHigh = 0;

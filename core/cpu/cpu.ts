@@ -9,7 +9,7 @@ import { L_NONE, materialize } from './flags';
 import { tlbFill, TLB_SIZE, P_RSUP, P_RUSER, P_WSUP, P_WUSER, P_XSUP, P_XUSER, P_DIRTY, flushTlb } from './mmu';
 import { deliverEvent, EventKind } from './interrupts';
 import {
-  CS, SS, FS, GP, SS_VEC, UD, A_DB, A_L, A_P, A_S, A_UNUSABLE, CR0_PE, EFER_LMA, VM, IF,
+  CS, SS, FS, GP, SS_VEC, UD, A_DB, A_L, A_P, A_S, A_UNUSABLE, CR0_PE, EFER_LMA, VM, IF, ARITH_FLAGS,
   SEG_NAMES, K_REG, K_MEM, K_IMM, AH,
 } from './regs';
 import { PAGE_RAM, PAGE_SPECIAL } from '../memory/physical';
@@ -201,11 +201,24 @@ export class Cpu {
    * change nothing.
    */
   setSegmentKeepingMode(seg: number, sel: number, base: number, limit: number, attr: number): void {
+    // Reloading what the register holds (a kernel's CS and SS at every interrupt and IRET) changes
+    // nothing: segChk always follows the other parts (only this method and setSegmentBase write them).
+    if (this.segSel[seg] === sel && this.segAttr[seg] === attr && this.segBase[seg] === base && this.segLimit[seg] === limit) return;
     this.segSel[seg] = sel;
     this.segBase[seg] = base;
     this.segLimit[seg] = limit;
     this.segAttr[seg] = attr;
-    this.segChk[seg] = segmentChecks(attr, base, limit);
+    // The flat test here, not in segmentChecks: a limit of 4 GiB - 1 passed to a call not inlined is a boxed number.
+    this.segChk[seg] = segmentChecks(attr, base === 0 && limit === 0xffffffff);
+  }
+
+  /**
+   * Sets a segment's base alone (WRMSR IA32_FS_BASE/IA32_GS_BASE, SWAPGS), its check bits with it:
+   * the base applies outside 64-bit mode too (SDM vol. 3, 3.4.4), so a flat FS or GS stops being flat.
+   */
+  setSegmentBase(seg: number, base: number): void {
+    this.segBase[seg] = base;
+    this.segChk[seg] = segmentChecks(this.segAttr[seg], base === 0 && this.segLimit[seg] === 0xffffffff);
   }
 
   /** Recomputes bitness, CPL and the mode name after CR0/EFER/CS/SS/EFLAGS.VM changes. */
@@ -888,7 +901,9 @@ export class Cpu {
 
   /** Writes EFLAGS bits in `mask` (the caller decides which bits its instruction may change). */
   setFlags(v: number, mask: number): void {
-    materialize(this);
+    // The lazy arithmetic flags matter only for the bits the mask keeps (POPF, IRET: none of them).
+    if ((mask & ARITH_FLAGS) === ARITH_FLAGS) this.lop = L_NONE;
+    else materialize(this);
     const old = this.flags;
     this.flags = ((old & ~mask) | (v & mask) | 2) & 0x3f7fd7;
     if (((old ^ this.flags) & VM) !== 0) this.updateMode();
@@ -916,8 +931,8 @@ export class Cpu {
   }
 }
 
-/** Computes the SC_* check bits for a segment from its attributes. */
-export function segmentChecks(attr: number, base: number, limit: number): number {
+/** Computes the SC_* check bits for a segment from its attributes; `flat`: base 0 and limit 4 GiB - 1. */
+export function segmentChecks(attr: number, flat: boolean): number {
   if (attr & A_UNUSABLE || !(attr & A_P)) return 0;
   let c = SC_USABLE;
   const type = attr & 0xf;
@@ -931,7 +946,7 @@ export function segmentChecks(attr: number, base: number, limit: number): number
       if (type & 4) c |= SC_DOWN;
     }
   }
-  if (base === 0 && limit === 0xffffffff && !(c & SC_DOWN) && (c & SC_READ)) c |= SC_FLAT;
+  if (flat && !(c & SC_DOWN) && (c & SC_READ)) c |= SC_FLAT;
   return c;
 }
 

@@ -76,8 +76,8 @@ export function wrmsr(c: Cpu, msr: number, lo: number, hi: number): void {
   switch (msr) {
     case IA32_TSC: c.tscOffset = (hi * TWO32 + (lo >>> 0)) - c.host.nowNs(); return;
     case IA32_EFER: return writeEfer(c, lo, hi);
-    case IA32_FS_BASE: c.segBase[FS] = canonicalOrGp(lo, hi); return;
-    case IA32_GS_BASE: c.segBase[GS] = canonicalOrGp(lo, hi); return;
+    case IA32_FS_BASE: c.setSegmentBase(FS, canonicalOrGp(lo, hi)); return;
+    case IA32_GS_BASE: c.setSegmentBase(GS, canonicalOrGp(lo, hi)); return;
     case IA32_KERNEL_GS_BASE: c.kernelGsBase = canonicalOrGp(lo, hi); return;
     case IA32_LSTAR: case IA32_CSTAR: case IA32_SYSENTER_EIP: case IA32_SYSENTER_ESP:
       canonicalOrGp(lo, hi); break;

@@ -120,6 +120,8 @@ export class PhysicalMemory {
   }
 
   interceptPage(pfn: number, h: PageIntercept): void {
+    // Only RAM: the slow paths send what lies beyond it to the MMIO bus without looking here.
+    if (!(pfn >= 0 && pfn < this.kind.length)) throw new RangeError(`page 0x${pfn.toString(16)} is not a RAM page`);
     this.intercepts.set(pfn, h);
     this.kind[pfn] |= PAGE_SPECIAL;
   }
@@ -135,6 +137,8 @@ export class PhysicalMemory {
   }
 
   private slowRead(pa: number, size: AccessSize): number {
+    // Beyond RAM (the LAPIC, the IOAPIC): MMIO through and through, never intercepted (interceptPage).
+    if (pa >= this.size) return this.mmio.read(this.vcpu, pa, size);
     if (this.intercepts.size !== 0) {
       const h = this.intercepts.get(pa >>> 12);
       if (h && (pa & 0xfff) + size <= 0x1000) return h.read(pa, size);
@@ -150,6 +154,7 @@ export class PhysicalMemory {
   }
 
   private slowWrite(pa: number, size: AccessSize, v: number): void {
+    if (pa >= this.size) { this.mmio.write(this.vcpu, pa, size, v); return; }
     if (this.intercepts.size !== 0) {
       const h = this.intercepts.get(pa >>> 12);
       if (h && (pa & 0xfff) + size <= 0x1000) { h.write(pa, size, v); return; }

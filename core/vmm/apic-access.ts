@@ -48,7 +48,7 @@ export class ApicMmio implements MmioDevice {
   private target(offset: number): LocalApic | null {
     const l = this.lapics[this.current];
     // Only the page this vCPU's IA32_APIC_BASE points at, and only in xAPIC mode.
-    if (!l.mmioEnabled() || XAPIC_DEFAULT_BASE + (offset & ~0xfff) !== l.mmioBase()) return null;
+    if (XAPIC_DEFAULT_BASE + (offset & ~0xfff) !== l.xapicPage) return null;
     return l;
   }
 

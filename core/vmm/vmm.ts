@@ -62,6 +62,8 @@ export class Vmm implements ApicBus, IoApicSink {
   readonly lastExit: ({ reason: ExitReason; qualification: ExitQualification } | null)[];
   /** APIC ID -> LocalApic, for physical unicast in O(1). */
   private readonly byApicId = new Map<number, LocalApic>();
+  /** byApicId for the IDs below 256 (every xAPIC ID), as an array: looked up at every IPI. */
+  private readonly byXapicId: (LocalApic | undefined)[] = new Array(256).fill(undefined);
   ioapic: IoApic | null = null;
   /** The rendezvous in progress, and those waiting to start (one at a time, as bhyve). */
   rendezvous: Rendezvous | null = null;
@@ -103,6 +105,7 @@ export class Vmm implements ApicBus, IoApicSink {
   attach(lapics: readonly LocalApic[]): void {
     this.lapics.push(...lapics);
     for (const l of lapics) this.byApicId.set(l.apicId >>> 0, l);
+    for (let id = 0; id < this.byXapicId.length; id++) this.byXapicId[id] = this.byApicId.get(id);
   }
 
   // ---- exits ---------------------------------------------------------------------------
@@ -191,8 +194,13 @@ export class Vmm implements ApicBus, IoApicSink {
   /** sendIpi of a fixed IPI to one physical destination (LocalApic.sendIcr's common case), without the message. */
   sendFixedUnicast(src: LocalApic, dest: number, vector: number, x2apic: boolean): void {
     const id = unicastPhysicalId(dest, 'physical', x2apic);
-    const t = id >= 0 ? this.byApicId.get(id) : undefined;
+    const t = id >= 0 ? this.lapicById(id) : undefined;
     if (t !== undefined && t.mode() !== 'disabled' && matchesDestination(t, dest, 'physical', x2apic)) this.accept(t, vector, 'edge', 'ipi');
+  }
+
+  /** The LAPIC whose APIC ID is `id`, if any. */
+  private lapicById(id: number): LocalApic | undefined {
+    return id < this.byXapicId.length ? this.byXapicId[id] : this.byApicId.get(id);
   }
 
   /** Offers a fixed interrupt to a LAPIC and checks the invariants hardware guarantees. */
@@ -234,7 +242,7 @@ export class Vmm implements ApicBus, IoApicSink {
     if (ipi.shorthand === 'none') {
       const id = unicastPhysicalId(ipi.dest, ipi.destMode, ipi.x2apic);
       if (id >= 0) {
-        const t = this.byApicId.get(id);
+        const t = this.lapicById(id);
         return t && isIpiTarget(t, src, ipi) ? [t] : [];
       }
     } else if (ipi.shorthand === 'self') {
@@ -483,7 +491,7 @@ export class Vmm implements ApicBus, IoApicSink {
     const targets: LocalApic[] = [];
     const id = unicastPhysicalId(msg.dest, msg.destMode, false);
     if (id >= 0) {
-      const t = this.byApicId.get(id);
+      const t = this.lapicById(id);
       if (t && matchesDestination(t, msg.dest, msg.destMode, false)) targets.push(t);
     } else {
       for (const t of this.lapics) if (matchesDestination(t, msg.dest, msg.destMode, false)) targets.push(t);

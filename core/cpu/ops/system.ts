@@ -285,7 +285,7 @@ onMnemonic(Mnemonic.Swapgs, (c) => {
   if (!c.mode64) fault(UD);
   requireCpl0(c);
   const t = c.segBase[GS];
-  c.segBase[GS] = c.kernelGsBase;
+  c.setSegmentBase(GS, c.kernelGsBase);
   c.kernelGsBase = t;
 });
 
