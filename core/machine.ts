@@ -214,8 +214,9 @@ export class Machine implements CpuHost, MsrHost {
 
   /** MOV CR8 writes the TPR through the LAPIC; a lower priority may let a pending interrupt in. */
   writeCr8(c: Cpu, value: number): void {
-    this.lapics[c.index].writeTpr((value & 0xf) << 4);
-    c.attention = true;
+    const l = this.lapics[c.index];
+    l.writeTpr((value & 0xf) << 4);
+    if (l.pendingVector() >= 0) c.attention = true;
   }
 
   msrRead(c: Cpu, msr: number): [number, number] | '#GP' | null {
@@ -223,11 +224,13 @@ export class Machine implements CpuHost, MsrHost {
   }
 
   msrWrite(c: Cpu, msr: number, lo: number, hi: number): 'ok' | '#GP' | null {
-    if (msr === 0x80b && this.lapics[c.index].mode() === 'x2apic') this.vmm.checkEoi(c.index);
-    // x2APIC EOI or TPR: a pending interrupt may have become deliverable (see ApicMmio.mmioWrite).
-    if (msr === 0x80b || msr === 0x808) c.attention = true;
+    const l = this.lapics[c.index];
+    if (msr === 0x80b && l.mode() === 'x2apic') this.vmm.checkEoi(c.index);
     // TSC ticks are nanoseconds of virtual time (Cpu.tsc): the deadline converts by the TSC offset.
-    return apicMsrWrite(this.lapics[c.index], msr, lo, hi, (tsc) => tsc - c.tscOffset);
+    const r = apicMsrWrite(l, msr, lo, hi, (tsc) => tsc - c.tscOffset);
+    // x2APIC EOI or TPR: a pending interrupt may have become deliverable (see ApicMmio.mmioWrite).
+    if ((msr === 0x80b || msr === 0x808) && l.pendingVector() >= 0) c.attention = true;
+    return r;
   }
 
   requestStop(vcpu: number, reason: StopReason, message: string, exitCode?: number): void {
