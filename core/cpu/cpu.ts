@@ -356,27 +356,28 @@ export class Cpu {
     }
     const page = this.fetchBlocks;
     if (page === null) return false;
-    const b = page.blocks[off];
-    if (b !== undefined && b.bits === this.bits && b.rip === rip) {
-      const fn = b.fn;
-      if (fn === null || this.instret + b.n > end) return false;
-      if (!this.mode64 && rip + (b.endPa - b.startPa) - 1 > this.segLimit[CS]) return false;
-      this.leader = true;
-      let next = fn(this, end);
-      // Chaining: a block may name its successor in the same page (direct branch or fall-through).
-      while (next !== undefined && next.fn !== null && next.bits === this.bits && next.rip === this.rip && !this.attention && this.instret + next.n <= end
-        && (this.mode64 || this.rip + (next.endPa - next.startPa) - 1 <= this.segLimit[CS])) {
-        next = next.fn(this, end);
-      }
-      return true;
-    }
-    if (this.leader && ++page.heat[off] >= page.threshold) {
+    let b = page.blocks[off];
+    if (b === undefined || b.bits !== this.bits || b.rip !== rip) {
+      if (!this.leader || ++page.heat[off] < page.threshold) return false;
       // The code here compiled for another RIP (one physical page at two linear addresses):
       // compiling again replaces it, so wait longer each time rather than alternate.
       if (b !== undefined && b.bits === this.bits && page.threshold < 0x4000) page.threshold *= 2;
       this.host.decodeCache.blocks.build(page, this.fetchPa, off, this.bits, this.fetchArr!, rip, this, lin);
+      // Run it now: interpreting on would heat (and compile) the starts it covers, which
+      // every start of code run equally often reaches at the same time.
+      b = page.blocks[off]!;
     }
-    return false;
+    const fn = b.fn;
+    if (fn === null || this.instret + b.n > end) return false;
+    if (!this.mode64 && rip + (b.endPa - b.startPa) - 1 > this.segLimit[CS]) return false;
+    this.leader = true;
+    let next = fn(this, end);
+    // Chaining: a block may name its successor in the same page (direct branch or fall-through).
+    while (next !== undefined && next.fn !== null && next.bits === this.bits && next.rip === this.rip && !this.attention && this.instret + next.n <= end
+      && (this.mode64 || this.rip + (next.endPa - next.startPa) - 1 <= this.segLimit[CS])) {
+      next = next.fn(this, end);
+    }
+    return true;
   }
 
   /**
