@@ -162,20 +162,9 @@ class Compiler {
         else { e.emit(`const lin = (${this.fp}, c.canonical(${t}, ${i.mSeg}));`); this.addr = linAddr('lin', false); }
         return;
       }
-      // As ea64, on 32-bit halves: base, scaled index and displacement summed with their
-      // carries, then the canonical check (which faults through ea64). The page number
-      // and offset come from the halves; the address as a number only on the slow path.
-      const terms: [string, string][] = [];
-      if (i.mBase >= 0) terms.push([`g[${i.mBase}]`, `g[${i.mBase + 16}]`]);
-      if (i.mIndex >= 0) {
-        const x = i.mIndex, s = Math.log2(i.mScale);
-        terms.push(s === 0 ? [`g[${x}]`, `g[${x + 16}]`] : [`(g[${x}] << ${s})`, `((g[${x + 16}] << ${s}) | (g[${x}] >>> ${32 - s}))`]);
-      }
-      if (terms.length === 0 || i.dispLo !== 0 || i.dispHi !== 0) terms.push([String(i.dispLo | 0), String(i.dispHi | 0)]);
-      e.emit(`let lo = ${terms[0][0]}, hi = ${terms[0][1]};`);
-      for (const [l, h] of terms.slice(1)) {
-        e.emit(`{ const l = ${l}, s = (lo + l) | 0; hi = (hi + ${h} + ((s >>> 0) < (l >>> 0) ? 1 : 0)) | 0; lo = s; }`);
-      }
+      // As ea64, on 32-bit halves, then the canonical check (which faults through ea64). The
+      // page number and offset come from the halves; the address as a number only on the slow path.
+      this.sum64(i);
       e.emit(`if (hi >> 15 !== hi >> 31) { ${this.fp}; c.ea64(${e.k(i)}); }`);
       this.addr = { vp: '(hi * 1048576 + (lo >>> 12))', ix: `((lo >>> 12) & ${TLB_SIZE - 1})`, o: '(lo & 4095)', lin: '(hi * 4294967296 + (lo >>> 0))' };
       return;
@@ -190,6 +179,26 @@ class Compiler {
     e.emit(`const ea = ${ea}, ck = c.segChk[${i.mSeg}];`);
     e.emit(`const lin = (ck & ${flat}) === ${flat} && ea + ${size - 1} <= 4294967295 ? ea : (${this.fp}, c.segLin(${i.mSeg}, ea, ${size}, ${write}));`);
     this.addr = linAddr('lin', true);
+  }
+
+  /**
+   * Declares `lo` and `hi`, the 64-bit sum of i's base, scaled index and displacement (not
+   * RIP-relative) on int32 halves: each term added to the low half, its carry (an unsigned
+   * compare) and its high half to the high one.
+   */
+  sum64(i: Insn): void {
+    const e = this.e;
+    const terms: [string, string][] = [];
+    if (i.mBase >= 0) terms.push([`g[${i.mBase}]`, `g[${i.mBase + 16}]`]);
+    if (i.mIndex >= 0) {
+      const x = i.mIndex, s = Math.log2(i.mScale);
+      terms.push(s === 0 ? [`g[${x}]`, `g[${x + 16}]`] : [`(g[${x}] << ${s})`, `((g[${x + 16}] << ${s}) | (g[${x}] >>> ${32 - s}))`]);
+    }
+    if (terms.length === 0 || i.dispLo !== 0 || i.dispHi !== 0) terms.push([String(i.dispLo | 0), String(i.dispHi | 0)]);
+    e.emit(`let lo = ${terms[0][0]}, hi = ${terms[0][1]};`);
+    for (const [l, h] of terms.slice(1)) {
+      e.emit(`{ const l = ${l}, s = (lo + l) | 0; hi = (hi + ${h} + ((s >>> 0) < (l >>> 0) ? 1 : 0)) | 0; lo = s; }`);
+    }
   }
 
   /** Declares `name` (and `nameH` for 8 bytes) with operand n's value as readOp returns it. */
@@ -261,8 +270,9 @@ class Compiler {
     this.read(i, 0, size, 'a');
     const lop = op === ADD ? L_ADD : op === SUB || op === CMP ? L_SUB : L_LOGIC;
     if (size === 8) {
-      if (op === ADD) e.emit('const s = (a >>> 0) + (b >>> 0); const r = s | 0; const rH = (aH + bH + (s > 4294967295 ? 1 : 0)) | 0;');
-      else if (op === SUB || op === CMP) e.emit('const s = (a >>> 0) - (b >>> 0); const r = s | 0; const rH = (aH - bH - (s < 0 ? 1 : 0)) | 0;');
+      // On int32 halves: the carry out of the low half is an unsigned compare (no doubles).
+      if (op === ADD) e.emit('const r = (a + b) | 0; const rH = (aH + bH + ((r >>> 0) < (a >>> 0) ? 1 : 0)) | 0;');
+      else if (op === SUB || op === CMP) e.emit('const r = (a - b) | 0; const rH = (aH - bH - ((a >>> 0) < (b >>> 0) ? 1 : 0)) | 0;');
       else {
         const o = op === OR ? '|' : op === XOR ? '^' : '&';
         e.emit(`const r = a ${o} b; const rH = aH ${o} bH;`);
@@ -323,19 +333,17 @@ class Compiler {
   lea(j: number, i: Insn): boolean {
     const e = this.e, size = i.opSize;
     if (i.k0 !== K_REG || (size !== 2 && size !== 4 && size !== 8)) return false;
-    const here = `(rip0 + ${this.offs[j]})`;
+    const here = String(this.block.rip + this.offs[j]);
     e.emit('{');
     if (i.addrSize === 8) {
-      // As the LEA handler: a sum of unsigned low halves and of high halves, then the carry.
+      // As the LEA handler: the 64-bit sum (RIP-relative: a constant), its low 32 bits for smaller operands.
       if (i.mBase === -2) {
-        e.emit(`const lo = ${here} + ${i.dispLo}; const hi = Math.floor(lo / 4294967296);`); // (lo | 0) below: its low 32 bits
+        const [lo, hi] = halves(this.block.rip + this.offs[j] + i.dispLo);
+        e.emit(`const lo = ${lo}, hi = ${hi};`);
       } else {
-        let lo = `${i.dispLo >>> 0}`, hi = `${i.dispHi}`;
-        if (i.mBase >= 0) { lo += ` + (g[${i.mBase}] >>> 0)`; hi += ` + g[${i.mBase + 16}]`; }
-        if (i.mIndex >= 0) { lo += ` + (g[${i.mIndex}] >>> 0) * ${i.mScale}`; hi += ` + g[${i.mIndex + 16}] * ${i.mScale}`; }
-        e.emit(`const lo = ${lo}; const hi = ${hi} + Math.floor(lo / 4294967296);`);
+        this.sum64(i);
       }
-      e.emit(Emitter.setReg(i.r0, size, '(lo | 0)', '(hi | 0)'));
+      e.emit(Emitter.setReg(i.r0, size, 'lo', 'hi'));
     } else {
       let a = String(i.dispLo);
       if (i.mBase >= 0) a += ` + g[${i.mBase}]`;
@@ -367,7 +375,7 @@ class Compiler {
     this.read(i, 0, size, 'a');
     const keep = cf !== null ? 'fcf = cf; ' : '';
     if (size === 8) {
-      e.emit(`const s = (a >>> 0) ${inc ? '+' : '-'} 1; const r = s | 0; const rH = (aH + (s > 4294967295 ? 1 : s < 0 ? -1 : 0)) | 0;`);
+      e.emit(inc ? 'const r = (a + 1) | 0; const rH = (r === 0 ? aH + 1 : aH) | 0;' : 'const r = (a - 1) | 0; const rH = (a === 0 ? aH - 1 : aH) | 0;');
       if (mem) this.store(8, 'r', 'rH'); else e.emit(Emitter.setReg(i.r0, 8, 'r', 'rH'));
       e.emit(`${keep}fa = a; faH = aH; fb = 1; fbH = 0; fr = r; frH = rH;`);
     } else {
@@ -393,7 +401,7 @@ class Compiler {
     if (!neg) {
       put(size === 8 || size === 4 ? '~a' : `(~a${MASK_EXPR[size]})`, size === 8 ? '~aH' : '0');
     } else if (size === 8) {
-      e.emit('const s = 0 - (a >>> 0); const r = s | 0; const rH = (0 - aH - (s < 0 ? 1 : 0)) | 0;');
+      e.emit('const r = (0 - a) | 0; const rH = (0 - aH - (a !== 0 ? 1 : 0)) | 0;');
       put('r', 'rH');
       e.emit('fa = 0; faH = 0; fb = a; fbH = aH; fr = r; frH = rH;');
       e.setPend({ op: L_SUB, size });
