@@ -284,7 +284,8 @@ class Compiler {
       e.emit('fa = a; faH = aH; fb = b; fbH = bH; fr = r; frH = rH;');
     } else {
       const o = op === ADD ? '+' : op === SUB || op === CMP ? '-' : op === OR ? '|' : op === XOR ? '^' : '&';
-      e.emit(`const r = a ${o} b;`);
+      // The result's low 32 bits are all the flags use (flags.ts masks, conditions shift): an int32.
+      e.emit(`const r = (a ${o} b) | 0;`);
       if (writes) {
         if (i.k0 === K_REG) e.emit(Emitter.setReg(i.r0, size, `(r${MASK_EXPR[size]})`));
         else this.store(size, `(r${MASK_EXPR[size]})`, '0');
@@ -379,7 +380,7 @@ class Compiler {
       if (mem) this.store(8, 'r', 'rH'); else e.emit(Emitter.setReg(i.r0, 8, 'r', 'rH'));
       e.emit(`${keep}fa = a; faH = aH; fb = 1; fbH = 0; fr = r; frH = rH;`);
     } else {
-      e.emit(`const r = a ${inc ? '+' : '-'} 1;`);
+      e.emit(`const r = (a ${inc ? '+' : '-'} 1) | 0;`);
       if (mem) this.store(size, `(r${MASK_EXPR[size]})`, '0'); else e.emit(Emitter.setReg(i.r0, size, `(r${MASK_EXPR[size]})`));
       e.emit(`${keep}fa = a; fb = 1; fr = r;`);
     }
@@ -406,7 +407,7 @@ class Compiler {
       e.emit('fa = 0; faH = 0; fb = a; fbH = aH; fr = r; frH = rH;');
       e.setPend({ op: L_SUB, size });
     } else {
-      e.emit('const r = -a;');
+      e.emit('const r = (0 - a) | 0;');
       put(`(r${MASK_EXPR[size]})`, '0');
       e.emit('fa = 0; fb = a; fr = r;');
       e.setPend({ op: L_SUB, size });
