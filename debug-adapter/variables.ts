@@ -196,7 +196,7 @@ export class VariableStore {
     const out: DebugProtocol.Variable[] = [];
     for (let k = 0; k < TLB_SIZE; k++) {
       const tag = c.tlbTag[k];
-      if (tag < 0) continue;
+      if (Number.isNaN(tag)) continue; // empty
       const p = c.tlbPerm[k];
       const perms = `${p & 5 ? 'R' : '-'}${p & 12 ? 'W' : '-'}${p & 48 ? 'X' : '-'}${p & 2 ? 'U' : 'S'}${p & 128 ? 'G' : ''}${p & 64 ? 'D' : ''}`;
       out.push(this.v(hex(addr64(tag * 4096), 8), `-> ${hex(c.tlbPa[k], 8)} ${perms}${c.tlbLarge[k] ? ` (from a ${c.tlbLarge[k] * 4} KiB page)` : ''}`));

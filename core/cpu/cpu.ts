@@ -6,7 +6,7 @@ import { Insn } from './insn';
 import { decodeInsn, disassemble } from './decode';
 import { CpuFault, CpuStop, fault } from './fault';
 import { L_NONE, materialize } from './flags';
-import { tlbFill, TLB_SIZE, P_RSUP, P_RUSER, P_WSUP, P_WUSER, P_XSUP, P_XUSER, P_DIRTY, flushTlb } from './mmu';
+import { tlbFill, TLB_SIZE, NO_KEY, P_RSUP, P_RUSER, P_WSUP, P_WUSER, P_XSUP, P_XUSER, P_DIRTY, flushTlb } from './mmu';
 import { deliverEvent, EventKind } from './interrupts';
 import {
   CS, SS, FS, GP, SS_VEC, UD, A_DB, A_L, A_P, A_S, A_UNUSABLE, CR0_PE, EFER_LMA, VM, IF, ARITH_FLAGS,
@@ -110,7 +110,14 @@ export class Cpu {
   mode: CpuMode = 'real';
 
   // Software TLB, direct-mapped: tag = linear page number, pa = physical page address.
-  readonly tlbTag = new Float64Array(TLB_SIZE).fill(-1);
+  readonly tlbTag = new Float64Array(TLB_SIZE).fill(NaN);
+  /**
+   * The tag again, as an int32 the JIT's fast paths compare without doubles: the page
+   * number without its slot bits (vpn >> 10, which for a canonical address fits in 26
+   * bits; computed from an address's 32-bit halves as (hi << 10) | (lo >>> 22)), NO_KEY
+   * when the entry is empty.
+   */
+  readonly tlbKey = new Int32Array(TLB_SIZE).fill(NO_KEY);
   readonly tlbPa = new Float64Array(TLB_SIZE);
   readonly tlbPerm = new Uint8Array(TLB_SIZE);
   /**

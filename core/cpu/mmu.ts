@@ -10,6 +10,8 @@ import { CR0_PG, CR0_WP, CR4_PAE, CR4_PSE, CR4_PGE, EFER_LMA, EFER_NXE, GP, PF_V
 export const TLB_SIZE = 1024;
 /** Cpu.tlbRam of a page that is not plain RAM below 2 GiB. */
 export const NOT_RAM = -0x40000000;
+/** Cpu.tlbKey of an empty entry: no canonical page number gives it. */
+export const NO_KEY = 0x40000000;
 
 // Permission bits of a TLB entry: which accesses the fast path may satisfy.
 export const P_RSUP = 1, P_RUSER = 2, P_WSUP = 4, P_WUSER = 8, P_XSUP = 16, P_XUSER = 32, P_DIRTY = 64, P_GLOBAL = 128;
@@ -25,7 +27,7 @@ export function flushTlb(c: Cpu, all: boolean): void {
   const keepGlobal = !all && (c.cr4 & CR4_PGE) !== 0;
   for (let k = 0; k < TLB_SIZE; k++) {
     if (keepGlobal && c.tlbPerm[k] & P_GLOBAL) continue;
-    c.tlbTag[k] = -1;
+    dropEntry(c, k);
   }
   c.dropFetchCache();
 }
@@ -36,8 +38,8 @@ export function invalidatePage(c: Cpu, lin: number): void {
   // Entries from a large page are per 4 KiB page; one INVLPG must drop them all (SDM 4.10.4.1).
   for (let k = 0; k < TLB_SIZE; k++) {
     const t = c.tlbTag[k];
-    if (t === vpn) c.tlbTag[k] = -1;
-    else if (t !== -1 && c.tlbLarge[k] !== 0 && Math.floor(t / c.tlbLarge[k]) === Math.floor(vpn / c.tlbLarge[k])) c.tlbTag[k] = -1;
+    if (t === vpn) dropEntry(c, k);
+    else if (c.tlbLarge[k] !== 0 && Math.floor(t / c.tlbLarge[k]) === Math.floor(vpn / c.tlbLarge[k])) dropEntry(c, k);
   }
   c.dropFetchCache();
 }
@@ -189,8 +191,16 @@ export function tlbFill(c: Cpu, lin: number, access: number): number {
   return pagePa;
 }
 
+/** Empties TLB entry k: NaN equals no page number (-1 is the last page's). */
+function dropEntry(c: Cpu, k: number): void {
+  c.tlbTag[k] = NaN;
+  c.tlbKey[k] = NO_KEY;
+}
+
 function setEntry(c: Cpu, idx: number, vpn: number, pagePa: number, perm: number, large: number): void {
   c.tlbTag[idx] = vpn;
+  // vpn >> 10 on the 36-bit page numbers of canonical addresses (Math.floor: past 32 bits).
+  c.tlbKey[idx] = Math.floor(vpn / TLB_SIZE);
   c.tlbPa[idx] = pagePa;
   c.tlbRam[idx] = pagePa + 4096 <= Math.min(c.host.phys.size, 0x80000000) ? pagePa : NOT_RAM;
   c.tlbPerm[idx] = perm;

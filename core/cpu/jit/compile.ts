@@ -23,7 +23,7 @@ import { Block, BlockFn, JCC, isRelCall, isRelJmp, LINK_CALL, LINK_JMP, LINK_NEX
 import type { TraceLink, TraceStep } from './block';
 import type { BlockPage } from './cache';
 import { fastCond } from './fast';
-import { MEM_LOCALS, linAddr, popMem, popRun, pushMem, pushRun, readMem, writeMem } from './mem';
+import { MEM_LOCALS, halvesAddr, linAddr, popMem, popRun, pushMem, pushRun, readMem, writeMem } from './mem';
 import type { Addr } from './mem';
 import { TLB_SIZE } from '../mmu';
 
@@ -166,7 +166,7 @@ class Compiler {
       // page number and offset come from the halves; the address as a number only on the slow path.
       this.sum64(i);
       e.emit(`if (hi >> 15 !== hi >> 31) { ${this.fp}; c.ea64(${e.k(i)}); }`);
-      this.addr = { vp: '(hi * 1048576 + (lo >>> 12))', ix: `((lo >>> 12) & ${TLB_SIZE - 1})`, o: '(lo & 4095)', lin: '(hi * 4294967296 + (lo >>> 0))' };
+      this.addr = halvesAddr('hi', 'lo');
       return;
     }
     let a = String(i.dispLo);
@@ -703,10 +703,10 @@ class Compiler {
       // The page's translation, as the TLB holds it now: executable, to the page the trace was
       // built from. The vCPU's fetch state stays where it is (a translation still valid):
       // Cpu.nextBlock and runBlock move it when they look up a block in another page.
-      const vp = Math.floor(abs / 4096), ix = vp & (TLB_SIZE - 1);
+      const vp = Math.floor(abs / 4096), ix = vp & (TLB_SIZE - 1), key = Math.floor(vp / TLB_SIZE);
       const pa = link.pagePa < 0x80000000 - 4096 ? `TR[${ix}]` : `TP[${ix}]`; // a RAM page below 2 GiB: tlbRam has it as an int32
       this.mem = true;
-      e.emit(`if (T[${ix}] !== ${vp} || (TM[${ix}] & NX) !== NX || ${pa} !== ${link.pagePa}) ${this.exitTo(j, target, '')}`);
+      e.emit(`if (TK[${ix}] !== ${key} || (TM[${ix}] & NX) !== NX || ${pa} !== ${link.pagePa}) ${this.exitTo(j, target, '')}`);
     }
   }
 

@@ -16,27 +16,32 @@ import { A_DB, SS } from '../regs';
  * by the slow paths: only they can reach a device or a page of code, so only after them
  * must the block look at c.attention and B.dead (compile.ts checkAfter).
  */
-export const MEM_LOCALS = 'const T = c.tlbTag, TP = c.tlbPa, TM = c.tlbPerm, PH = c.host.phys, KD = PH.kind, DV = PH.view, U8 = PH.u8, WR = PH.written, NR = c.needR, NW = c.needW, NX = c.needX, TR = c.tlbRam; let chk = false;';
+export const MEM_LOCALS = 'const TK = c.tlbKey, TP = c.tlbPa, TM = c.tlbPerm, PH = c.host.phys, KD = PH.kind, DV = PH.view, U8 = PH.u8, WR = PH.written, NR = c.needR, NW = c.needW, NX = c.needX, TR = c.tlbRam; let chk = false;';
 
 const MASK = TLB_SIZE - 1;
 /** Bounds of the canonical 48-bit address space (SDM vol. 1, 3.3.7.1). */
 const CANON_LO = -140737488355328, CANON_HI = 140737488355328;
 
 /**
- * A memory operand's linear address for the fast paths: `vp` (its virtual page number as
- * translate() computes it), `ix` (the TLB slot), `o` (the offset in the page), and `lin`
- * (the address itself, for the slow path): expressions over locals compile.ts declared, or
- * numbers where the address is a constant.
+ * A memory operand's linear address for the fast paths: `key` (its page's Cpu.tlbKey: the
+ * page number without the slot bits), `ix` (the TLB slot), `o` (the offset in the page),
+ * and `lin` (the address itself, for the slow path): expressions over locals compile.ts
+ * declared, or numbers where the address is a constant.
  */
-export interface Addr { vp: string; ix: string; o: string; lin: string }
+export interface Addr { key: string; ix: string; o: string; lin: string }
 
 /** The parts of a linear address held in the local (or constant) `lin`: a double in 64-bit code, a uint32 otherwise. */
 export function linAddr(lin: string, uint32: boolean): Addr {
   if (/^-?\d+$/.test(lin)) {
     const a = Number(lin), vp = Math.floor(a / 4096);
-    return { vp: String(vp), ix: String(vp & MASK), o: String(a & 4095), lin };
+    return { key: String(Math.floor(vp / TLB_SIZE)), ix: String(vp & MASK), o: String(a & 4095), lin };
   }
-  return { vp: uint32 ? `(${lin} >>> 12)` : `Math.floor(${lin} / 4096)`, ix: `((${lin} >>> 12) & ${MASK})`, o: `(${lin} & 4095)`, lin };
+  return { key: uint32 ? `(${lin} >>> 22)` : `Math.floor(${lin} / 4194304)`, ix: `((${lin} >>> 12) & ${MASK})`, o: `(${lin} & 4095)`, lin };
+}
+
+/** The parts of a canonical 64-bit linear address given as its int32 halves (locals or expressions). */
+export function halvesAddr(hi: string, lo: string): Addr {
+  return { key: `((${hi} << 10) | (${lo} >>> 22))`, ix: `((${lo} >>> 12) & ${MASK})`, o: `(${lo} & 4095)`, lin: `(${hi} * 4294967296 + (${lo} >>> 0))` };
 }
 
 /** Loads of `size` bytes at physical `pa` in RAM, as PhysicalMemory's fast paths do. */
@@ -74,8 +79,8 @@ export function readMem(size: number, name: string, slowPre: string, a: Addr): s
   const decl = size === 8 ? `let ${name} = 0, ${name}H = 0;` : `let ${name} = 0;`;
   const slow = size === 8 ? `${name} = c.readLin64(${lin}); ${name}H = c.hi;` : `${name} = c.${READ[size]}(${lin});`;
   const phys = size === 8 ? `${name} = PH.read32(TP[ix] + o); ${name}H = PH.read32(TP[ix] + o + 4);` : `${name} = PH.${PHYS_READ[size]}(TP[ix] + o);`;
-  return `${decl} m: { const vp = ${a.vp}, ix = ${a.ix}, o = ${a.o};
-    if (T[ix] === vp && (TM[ix] & NR) === NR && o <= ${4096 - size}) { const pa = TR[ix] + o;
+  return `${decl} m: { const ix = ${a.ix}, o = ${a.o};
+    if (TK[ix] === ${a.key} && (TM[ix] & NR) === NR && o <= ${4096 - size}) { const pa = TR[ix] + o;
       if (pa >= 0 && (KD[pa >>> 12] & ${PAGE_SPECIAL}) === 0) { ${load(size, name)} } else { ${slowPre} ${phys} } break m; }
     ${slowPre} ${slow} }`;
 }
@@ -85,8 +90,8 @@ export function writeMem(size: number, v: string, hi: string, slowPre: string, a
   const lin = a.lin;
   const slow = size === 8 ? `c.writeLin64(${lin}, ${v}, ${hi});` : `c.${WRITE[size]}(${lin}, ${v});`;
   const phys = size === 8 ? `PH.write32(TP[ix] + o, ${v}); PH.write32(TP[ix] + o + 4, ${hi});` : `PH.${PHYS_WRITE[size]}(TP[ix] + o, ${v});`;
-  return `m: { const vp = ${a.vp}, ix = ${a.ix}, o = ${a.o};
-    if (T[ix] === vp && (TM[ix] & NW) === NW && o <= ${4096 - size}) { const pa = TR[ix] + o;
+  return `m: { const ix = ${a.ix}, o = ${a.o};
+    if (TK[ix] === ${a.key} && (TM[ix] & NW) === NW && o <= ${4096 - size}) { const pa = TR[ix] + o;
       if (pa >= 0 && KD[pa >>> 12] === ${PAGE_RAM}) { ${store(size, v, hi)} WR[pa >>> 12] = 1; } else { ${slowPre} ${phys} } break m; }
     ${slowPre} ${slow} }`;
 }
@@ -100,14 +105,14 @@ export function pushMem(bits: number, v: string, hi: string, slowPre: string): s
   if (bits === 64) {
     // RSP - 8 on 32-bit halves (the borrow), canonical when bits 63:47 agree.
     return `m: { const l = g[4], sl = (l - 8) | 0, sh = ((l >>> 0) < 8 ? g[20] - 1 : g[20]) | 0;
-    if (sh >> 15 === sh >> 31) { const vp = sh * 1048576 + (sl >>> 12), ix = (sl >>> 12) & ${MASK}, o = sl & 4095;
-      if (o <= 4088 && T[ix] === vp && (TM[ix] & NW) === NW) { const pa = TR[ix] + o;
+    if (sh >> 15 === sh >> 31) { const ix = (sl >>> 12) & ${MASK}, o = sl & 4095;
+      if (o <= 4088 && TK[ix] === ((sh << 10) | (sl >>> 22)) && (TM[ix] & NW) === NW) { const pa = TR[ix] + o;
         if (pa >= 0 && KD[pa >>> 12] === ${PAGE_RAM}) { ${store(8, v, hi)} WR[pa >>> 12] = 1; g[4] = sl; g[20] = sh; break m; } } }
     ${slowPre} c.push(8, ${v}, ${hi}); }`;
   }
   return `m: { if ((c.segChk[${SS}] & ${SC_FLAT | SC_WRITE}) === ${SC_FLAT | SC_WRITE} && (c.segAttr[${SS}] & ${A_DB}) !== 0) {
-      const sp = (g[4] - 4) >>> 0, o = sp & 4095, vp = sp >>> 12, ix = vp & ${MASK};
-      if (o <= 4092 && T[ix] === vp && (TM[ix] & NW) === NW) { const pa = TR[ix] + o;
+      const sp = (g[4] - 4) >>> 0, o = sp & 4095, ix = (sp >>> 12) & ${MASK};
+      if (o <= 4092 && TK[ix] === (sp >>> 22) && (TM[ix] & NW) === NW) { const pa = TR[ix] + o;
         if (pa >= 0 && KD[pa >>> 12] === ${PAGE_RAM}) { ${store(4, v, hi)} WR[pa >>> 12] = 1; g[4] = sp | 0; break m; } } }
     ${slowPre} c.push(4, ${v}); }`;
 }
@@ -117,14 +122,14 @@ export function popMem(bits: number, name: string, slowPre: string): string {
   if (bits === 64) {
     // The slot at RSP (canonical when bits 63:47 agree), then RSP + 8 on 32-bit halves (the carry).
     return `let ${name} = 0, ${name}H = 0; m: { const l = g[4], h = g[20];
-    if (h >> 15 === h >> 31) { const vp = h * 1048576 + (l >>> 12), ix = (l >>> 12) & ${MASK}, o = l & 4095;
-      if (o <= 4088 && T[ix] === vp && (TM[ix] & NR) === NR) { const pa = TR[ix] + o;
+    if (h >> 15 === h >> 31) { const ix = (l >>> 12) & ${MASK}, o = l & 4095;
+      if (o <= 4088 && TK[ix] === ((h << 10) | (l >>> 22)) && (TM[ix] & NR) === NR) { const pa = TR[ix] + o;
         if (pa >= 0 && (KD[pa >>> 12] & ${PAGE_SPECIAL}) === 0) { ${load(8, name)} const nl = (l + 8) | 0; g[4] = nl; if ((nl >>> 0) < 8) g[20] = (h + 1) | 0; break m; } } }
     ${slowPre} ${name} = c.pop(8); ${name}H = c.hi; }`;
   }
   return `let ${name} = 0; m: { if ((c.segChk[${SS}] & ${SC_FLAT}) !== 0 && (c.segAttr[${SS}] & ${A_DB}) !== 0) {
-      const sp = g[4] >>> 0, o = sp & 4095, vp = sp >>> 12, ix = vp & ${MASK};
-      if (o <= 4092 && T[ix] === vp && (TM[ix] & NR) === NR) { const pa = TR[ix] + o;
+      const sp = g[4] >>> 0, o = sp & 4095, ix = (sp >>> 12) & ${MASK};
+      if (o <= 4092 && TK[ix] === (sp >>> 22) && (TM[ix] & NR) === NR) { const pa = TR[ix] + o;
         if (pa >= 0 && (KD[pa >>> 12] & ${PAGE_SPECIAL}) === 0) { ${load(4, name)} g[4] = (sp + 4) | 0; break m; } } }
     ${slowPre} ${name} = c.pop(4); }`;
 }
@@ -149,13 +154,13 @@ export function pushRun(bits: number, values: [string, string][]): string {
     const stores = values.map(([lo, hi], k) => `DV.setInt32(pa + ${8 * (n - 1 - k)}, ${lo}, true); DV.setInt32(pa + ${8 * (n - 1 - k) + 4}, ${hi}, true);`).join(' ');
     return `if (g[20] === 0) { const l = g[4] >>> 0;
       if (l >= ${8 * n}) { const sp = l - ${8 * n}, vp = sp >>> 12, ix = vp & ${MASK};
-        if (((l - 1) >>> 12) === vp && T[ix] === vp && (TM[ix] & NW) === NW) { const pa = TR[ix] + (sp & 4095);
+        if (((l - 1) >>> 12) === vp && TK[ix] === (sp >>> 22) && (TM[ix] & NW) === NW) { const pa = TR[ix] + (sp & 4095);
           if (pa >= 0 && KD[pa >>> 12] === ${PAGE_RAM}) { ${stores} WR[pa >>> 12] = 1; g[4] = sp | 0; done = true; } } } }`;
   }
   const stores = values.map(([lo], k) => `DV.setInt32(pa + ${4 * (n - 1 - k)}, ${lo}, true);`).join(' ');
   return `if ((c.segChk[${SS}] & ${SC_FLAT | SC_WRITE}) === ${SC_FLAT | SC_WRITE} && (c.segAttr[${SS}] & ${A_DB}) !== 0) { const l = g[4] >>> 0;
       if (l >= ${4 * n}) { const sp = l - ${4 * n}, vp = sp >>> 12, ix = vp & ${MASK};
-        if (((l - 1) >>> 12) === vp && T[ix] === vp && (TM[ix] & NW) === NW) { const pa = TR[ix] + (sp & 4095);
+        if (((l - 1) >>> 12) === vp && TK[ix] === (sp >>> 22) && (TM[ix] & NW) === NW) { const pa = TR[ix] + (sp & 4095);
           if (pa >= 0 && KD[pa >>> 12] === ${PAGE_RAM}) { ${stores} WR[pa >>> 12] = 1; g[4] = sp | 0; done = true; } } } }`;
 }
 
@@ -171,6 +176,6 @@ export function popRun(bits: number, n: number, assign: (k: number, lo: string, 
   const stack = bits === 64 ? 'g[20] === 0' : `(c.segChk[${SS}] & ${SC_FLAT}) !== 0 && (c.segAttr[${SS}] & ${A_DB}) !== 0`;
   return `if (${stack}) { const l = g[4] >>> 0;
       if (l < ${4294967296 - w * n}) { const vp = l >>> 12, ix = vp & ${MASK};
-        if (((l + ${w * n - 1}) >>> 12) === vp && T[ix] === vp && (TM[ix] & NR) === NR) { const pa = TR[ix] + (l & 4095);
+        if (((l + ${w * n - 1}) >>> 12) === vp && TK[ix] === (l >>> 22) && (TM[ix] & NR) === NR) { const pa = TR[ix] + (l & 4095);
           if (pa >= 0 && (KD[pa >>> 12] & ${PAGE_SPECIAL}) === 0) { ${loads} g[4] = (l + ${w * n}) | 0; done = true; } } } }`;
 }

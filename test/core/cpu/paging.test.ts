@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bareCpu, CODE, DATA, HANDLERS, STACK_TOP } from './bare-cpu';
 import { CR0_WP, CR4_PGE } from '../../../core/cpu/regs';
+import { flushTlb } from '../../../core/cpu/mmu';
 
 const PT = 0x4000; // the 32-bit page table bare-cpu builds for 0..4 MiB (identity, P|RW)
 const pteOf = (lin: number) => PT + 4 * (lin >>> 12);
@@ -99,4 +100,21 @@ test('#PF error codes and CR2: not present, write to read-only with CR0.WP, and 
   b.runTo(CODE + code.length);
   assert.equal(new DataView(b.peek(DATA + 4, 4).buffer).getUint32(0, true), 7);
   void STACK_TOP;
+});
+
+test('the last page of the address space (page number -1) is translated again after a flush', () => {
+  // An empty TLB entry used to be tagged -1, the last page's number: a flush left its old
+  // translation looking valid for 0xffffffff_fffff000. The bare 64-bit machine maps that page
+  // through PML4[511] -> PDPT[511] -> PD[511] -> the second page table's last entry.
+  const b = bareCpu(64);
+  const le64 = (v: number) => [...le32(v), 0, 0, 0, 0];
+  const PDPT = 0x2000, PD = 0x3000, PT2 = 0x5000;
+  b.poke(PDPT + 511 * 8, le64(PD | 3));
+  b.poke(PD + 511 * 8, le64(PT2 | 3));
+  b.poke(PT2 + 511 * 8, le64(0x3ff000 | 3));
+  flushTlb(b.cpu, true);
+  assert.equal(b.cpu.translate(-4096 + 0x10, 0), 0x3ff010);
+  b.poke(PT2 + 511 * 8, le64(0x100000 | 3));
+  flushTlb(b.cpu, true); // as a CR3 write
+  assert.equal(b.cpu.translate(-4096 + 0x10, 0), 0x100010);
 });
