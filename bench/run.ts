@@ -1,12 +1,14 @@
 // `npm run bench`: guest instructions per second on one vCPU, Hyperstep vs QEMU TCG, on the
-// same compute-heavy guest in the same run, then the SMP benchmarks (bench/smp.ts). Appends the
-// figures to bench/RESULTS.md (BENCH_SMP=0 skips the SMP part).
+// same compute-heavy guest in the same run, then the SMP benchmarks (bench/smp.ts) and the debug
+// adapter's (bench/adapter.ts). Appends the figures to bench/RESULTS.md (BENCH_SMP=0 and
+// BENCH_ADAPTER=0 skip those parts).
 import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Machine } from '../core/machine';
 import { appendRow, machineLine, today, Table } from './results';
 import { smpBench } from './smp';
+import { adapterBench } from './adapter';
 
 const ROOT = join(__dirname, '../..');
 const IMAGE = join(ROOT, 'guests/bench/bench.elf');
@@ -69,5 +71,9 @@ const ONE_VCPU_TABLE: Table = {
 appendRow(results, ONE_VCPU_TABLE, `| ${today()} | ${machineLine()} | ${ROUNDS} | ${guestInstructions} | ${(ours / 1e6).toFixed(1)} | ${qemuIps ? (qemuIps / 1e6).toFixed(1) : 'n/a'} | ${qemuIps ? (ours / qemuIps).toFixed(3) : 'n/a'} |`);
 console.log(`appended to ${results}`);
 
-// The SMP benchmarks (IPI ping-pong, smp-boot, memory per vCPU) in the same run: bench/smp.ts.
-if (process.env.BENCH_SMP !== '0') smpBench(results).catch((e: unknown) => { console.error(e); process.exitCode = 1; });
+// The SMP benchmarks (IPI ping-pong, smp-boot, memory per vCPU) in the same run: bench/smp.ts;
+// then the debug adapter's (bench/adapter.ts). BENCH_SMP=0 and BENCH_ADAPTER=0 skip them.
+(async () => {
+  if (process.env.BENCH_SMP !== '0') await smpBench(results);
+  if (process.env.BENCH_ADAPTER !== '0') await adapterBench(results);
+})().catch((e: unknown) => { console.error(e); process.exitCode = 1; });
