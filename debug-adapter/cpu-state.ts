@@ -4,6 +4,23 @@
 import type { Cpu } from '../core/cpu/cpu';
 import type { Machine } from '../core/machine';
 import { CS, SEG_NAMES, GPR_NAMES64 } from '../core/cpu/regs';
+import { TLB_SIZE } from '../core/cpu/mmu';
+
+/**
+ * The vCPU's TLB entries for the debugger's views (the Variables scope and the `tlb`
+ * command): linear page, physical page, and rights as R W X, U or S, G(lobal), D(irty).
+ */
+export function tlbEntries(c: Cpu): { lin: string; pa: string; rights: string; largeKiB: number }[] {
+  const out: { lin: string; pa: string; rights: string; largeKiB: number }[] = [];
+  for (let k = 0; k < TLB_SIZE; k++) {
+    const tag = c.tlbTag[k];
+    if (Number.isNaN(tag)) continue; // empty
+    const p = c.tlbPerm[k];
+    const rights = `${p & 5 ? 'R' : '-'}${p & 12 ? 'W' : '-'}${p & 48 ? 'X' : '-'}${p & 2 ? 'U' : 'S'}${p & 128 ? 'G' : ''}${p & 64 ? 'D' : ''}`;
+    out.push({ lin: hex(tag * 4096, 12), pa: hex(c.tlbPa[k], 10), rights, largeKiB: c.tlbLarge[k] * 4 });
+  }
+  return out;
+}
 
 /** A 64-bit value from the core's (lo, hi) halves. */
 export function u64(lo: number, hi: number): bigint {

@@ -6,8 +6,7 @@ import { IOAPIC_PINS } from '../core/apic/ioapic';
 import { APIC_ICR_HIGH, APIC_ICR_LOW } from '../core/apic/registers';
 import type { HsEvent } from '../core/trace/events';
 import { lapicView, hex, hexByte } from './views/lapic';
-import { hex as hex64 } from './cpu-state';
-import { TLB_SIZE } from '../core/cpu/mmu';
+import { tlbEntries } from './cpu-state';
 
 export const REPL_HELP = `Hyperstep Debug Console
   lapic [vcpu]                  every LAPIC register of a vCPU, decoded (default: the selected vCPU)
@@ -77,12 +76,7 @@ export function runCommand(line: string, ctx: ReplContext): string {
     }
     case 'tlb': {
       const c = m.cpus[vcpuArg(ctx, args[0])];
-      const rows: string[] = [];
-      for (let k = 0; k < TLB_SIZE; k++) {
-        if (Number.isNaN(c.tlbTag[k])) continue; // empty
-        const p = c.tlbPerm[k];
-        rows.push(`  ${hex64(c.tlbTag[k] * 4096, 12)} -> ${hex(c.tlbPa[k], 10)} ${p & 12 ? 'W' : 'R'}${p & 2 ? 'U' : 'S'}${p & 48 ? 'X' : ''}${p & 128 ? ' global' : ''}${c.tlbLarge[k] ? ` (${c.tlbLarge[k] * 4} KiB page)` : ''}`);
-      }
+      const rows = tlbEntries(c).map((t) => `  ${t.lin} -> ${t.pa} ${t.rights}${t.largeKiB ? ` (${t.largeKiB} KiB page)` : ''}`);
       return `vCPU ${c.index} TLB: ${rows.length} entr${rows.length === 1 ? 'y' : 'ies'}${rows.length ? '\n' + rows.join('\n') : ''}`;
     }
     case 'rendezvous': {

@@ -7,9 +7,8 @@ import type { Machine } from '../core/machine';
 import type { Cpu } from '../core/cpu/cpu';
 import { SEG_NAMES } from '../core/cpu/regs';
 import { EXIT_REASONS } from '../core/vmm/types';
-import { TLB_SIZE } from '../core/cpu/mmu';
 import { highestVector } from '../core/apic/lapic';
-import { readRegister, generalRegisterNames, decodeFlags, hex, addr64 } from './cpu-state';
+import { readRegister, generalRegisterNames, decodeFlags, hex, addr64, tlbEntries } from './cpu-state';
 import { lapicRegisters, vectorList, hexByte, decodeIcrFields, decodeLvt } from './views/lapic';
 import { LVT_NAMES } from '../core/apic/registers';
 import type { HsEvent } from '../core/trace/events';
@@ -193,14 +192,7 @@ export class VariableStore {
   }
 
   private tlb(c: Cpu): DebugProtocol.Variable[] {
-    const out: DebugProtocol.Variable[] = [];
-    for (let k = 0; k < TLB_SIZE; k++) {
-      const tag = c.tlbTag[k];
-      if (Number.isNaN(tag)) continue; // empty
-      const p = c.tlbPerm[k];
-      const perms = `${p & 5 ? 'R' : '-'}${p & 12 ? 'W' : '-'}${p & 48 ? 'X' : '-'}${p & 2 ? 'U' : 'S'}${p & 128 ? 'G' : ''}${p & 64 ? 'D' : ''}`;
-      out.push(this.v(hex(addr64(tag * 4096), 8), `-> ${hex(c.tlbPa[k], 8)} ${perms}${c.tlbLarge[k] ? ` (from a ${c.tlbLarge[k] * 4} KiB page)` : ''}`));
-    }
+    const out = tlbEntries(c).map((t) => this.v(t.lin, `-> ${t.pa} ${t.rights}${t.largeKiB ? ` (from a ${t.largeKiB} KiB page)` : ''}`));
     if (out.length === 0) out.push(this.v('entries', '(empty)'));
     return out;
   }

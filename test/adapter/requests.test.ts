@@ -199,7 +199,8 @@ test('REPL commands, LAPIC writes through the LAPIC, conditions on vmexit, custo
     assert.match(await repl(dc, 'trace 3'), /^#\d+ t=\d+ns/);
     assert.match(await repl(dc, 'vcpus'), /vCPU 1: wait-for-sipi/);
     assert.match(await repl(dc, 'rendezvous'), /no rendezvous in progress|rendezvous "/);
-    assert.match(await repl(dc, 'tlb 0'), /vCPU 0 TLB: \d+ entr/);
+    // The xAPIC page the ICR write went through, identity-mapped, supervisor read/write.
+    assert.match(await repl(dc, 'tlb 0'), /^vCPU 0 TLB: \d+ entr[^]*\n {2}0x0000fee00000 -> 0x00fee00000 RW[X-]S/);
 
     // TPR 0x50 through the LAPIC's own write path: PPR follows.
     const lapic = await scope(dc, 1, /^Local APIC \(vCPU 0\)/);
