@@ -22,6 +22,21 @@ export function tlbEntries(c: Cpu): { lin: string; pa: string; rights: string; l
   return out;
 }
 
+/** The rendezvous in progress for the debugger's views (the Variables scope and the `rendezvous` command), or null. */
+export function rendezvousState(m: Machine): { name: string; initiator: string; requested: number[]; done: number[]; blocking: number[] } | null {
+  const r = m.vmm.rendezvous;
+  if (r === null) return null;
+  const set = (a: Uint8Array): number[] => [...a].flatMap((x, k) => (x ? [k] : []));
+  const requested = set(r.requested);
+  return {
+    name: r.name,
+    initiator: r.initiator >= 0 ? `vCPU ${r.initiator}${r.initiatorWaits ? ' (waiting)' : ''}` : 'host',
+    requested,
+    done: set(r.done),
+    blocking: requested.filter((k) => !r.done[k]),
+  };
+}
+
 /** A 64-bit value from the core's (lo, hi) halves. */
 export function u64(lo: number, hi: number): bigint {
   return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);

@@ -6,7 +6,7 @@ import { IOAPIC_PINS } from '../core/apic/ioapic';
 import { APIC_ICR_HIGH, APIC_ICR_LOW } from '../core/apic/registers';
 import type { HsEvent } from '../core/trace/events';
 import { lapicView, hex, hexByte } from './views/lapic';
-import { tlbEntries } from './cpu-state';
+import { tlbEntries, rendezvousState } from './cpu-state';
 
 export const REPL_HELP = `Hyperstep Debug Console
   lapic [vcpu]                  every LAPIC register of a vCPU, decoded (default: the selected vCPU)
@@ -80,11 +80,9 @@ export function runCommand(line: string, ctx: ReplContext): string {
       return `vCPU ${c.index} TLB: ${rows.length} entr${rows.length === 1 ? 'y' : 'ies'}${rows.length ? '\n' + rows.join('\n') : ''}`;
     }
     case 'rendezvous': {
-      const r = m.vmm.rendezvous;
+      const r = rendezvousState(m);
       if (r === null) return 'no rendezvous in progress';
-      const set = (a: Uint8Array): number[] => [...a].flatMap((x, k) => (x ? [k] : []));
-      const blocking = set(r.requested).filter((k) => !r.done[k]);
-      return `rendezvous "${r.name}": initiator ${r.initiator >= 0 ? `vCPU ${r.initiator}` : 'host'}, requested [${set(r.requested).join(', ')}], done [${set(r.done).join(', ')}], blocking [${blocking.join(', ')}]`;
+      return `rendezvous "${r.name}": initiator ${r.initiator}, requested [${r.requested.join(', ')}], done [${r.done.join(', ')}], blocking [${r.blocking.join(', ')}]`;
     }
     case 'vcpus':
       return m.cpus.map((c) => `vCPU ${c.index}${c.index === 0 ? ' (BSP)' : ''}: ${c.activity}, ${m.vmm.runState(c.index)}, ${c.mode}, ${c.csIpString()}${ctx.describe(c.mode64 ? c.rip : c.segBase[1] + c.rip) ? ` <${ctx.describe(c.mode64 ? c.rip : c.segBase[1] + c.rip)}>` : ''}`).join('\n');

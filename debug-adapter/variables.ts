@@ -8,7 +8,7 @@ import type { Cpu } from '../core/cpu/cpu';
 import { SEG_NAMES } from '../core/cpu/regs';
 import { EXIT_REASONS } from '../core/vmm/types';
 import { highestVector } from '../core/apic/lapic';
-import { readRegister, generalRegisterNames, decodeFlags, hex, addr64, tlbEntries } from './cpu-state';
+import { readRegister, generalRegisterNames, decodeFlags, hex, addr64, tlbEntries, rendezvousState } from './cpu-state';
 import { lapicRegisters, vectorList, hexByte, decodeIcrFields, decodeLvt } from './views/lapic';
 import { LVT_NAMES } from '../core/apic/registers';
 import type { HsEvent } from '../core/trace/events';
@@ -177,17 +177,14 @@ export class VariableStore {
   }
 
   private rendezvous(): DebugProtocol.Variable[] {
-    const r = this.m.vmm.rendezvous;
+    const r = rendezvousState(this.m);
     if (r === null) return [this.v('in progress', 'none')];
-    const set = (a: Uint8Array): number[] => [...a].flatMap((x, k) => (x ? [k] : []));
-    const req = set(r.requested), done = set(r.done);
-    const blocking = req.filter((k) => !r.done[k]);
     return [
       this.v('name', r.name),
-      this.v('initiator', r.initiator >= 0 ? `vCPU ${r.initiator}${r.initiatorWaits ? ' (waiting)' : ''}` : 'host'),
-      this.v('requested', req.join(', ')),
-      this.v('done', done.join(', ') || '(none)'),
-      this.v('blocking', blocking.map((k) => `vCPU ${k} (${this.m.cpus[k].activity})`).join(', ') || '(none)'),
+      this.v('initiator', r.initiator),
+      this.v('requested', r.requested.join(', ')),
+      this.v('done', r.done.join(', ') || '(none)'),
+      this.v('blocking', r.blocking.map((k) => `vCPU ${k} (${this.m.cpus[k].activity})`).join(', ') || '(none)'),
     ];
   }
 
