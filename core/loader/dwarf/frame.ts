@@ -6,7 +6,7 @@
 // then misreads. The CIE's return address column tells the architecture apart: 16 (RIP)
 // is x86-64, 8 (EIP) is i386; other columns fall back to the ELF class.
 import * as C from './constants';
-import { Cursor, DwarfError, hex } from './reader';
+import { Cursor, DwarfError, eachUnit, hex } from './reader';
 
 export interface Cie {
   offset: number;
@@ -50,27 +50,16 @@ export interface UnwindRow {
 export function parseDebugFrame(section: Uint8Array, elfClass: 32 | 64, warnings: string[]): Fde[] {
   const cies = new Map<number, Cie>();
   const fdeHeads: { offset: number; ciePointer: number; body: Cursor }[] = [];
-  const c = new Cursor(section, '.debug_frame');
-  while (c.remaining >= 4) {
-    const offset = c.pos;
-    const { length, offsetSize } = c.initialLength();
-    if (length === 0) continue; // padding / terminator
-    if (length > c.remaining) {
-      warnings.push(`.debug_frame: the entry at ${hex(offset)} claims ${hex(length)} bytes, past the end of the section; it and what follows are ignored`);
-      break;
-    }
-    const body = c.sub(length);
-    try {
-      const idLo = body.u32();
-      const idHi = offsetSize === 8 ? body.u32() : 0;
-      const isCie = idLo === 0xffffffff && (offsetSize === 4 || idHi === 0xffffffff);
-      if (isCie) cies.set(offset, parseCie(body, offset, elfClass));
-      else fdeHeads.push({ offset, ciePointer: idHi * 0x100000000 + idLo, body });
-    } catch (e) {
-      if (!(e instanceof DwarfError)) throw e;
-      warnings.push(`.debug_frame entry at ${hex(offset)} skipped: ${e.message}`);
-    }
-  }
+  // A zero length is padding or a terminator.
+  eachUnit(new Cursor(section, '.debug_frame'), warnings, {
+    entry: 'entry', padding: true, skipped: (offset, e) => `.debug_frame entry at ${hex(offset)} skipped: ${e.message}`,
+  }, (body, offset, offsetSize) => {
+    const idLo = body.u32();
+    const idHi = offsetSize === 8 ? body.u32() : 0;
+    const isCie = idLo === 0xffffffff && (offsetSize === 4 || idHi === 0xffffffff);
+    if (isCie) cies.set(offset, parseCie(body, offset, elfClass));
+    else fdeHeads.push({ offset, ciePointer: idHi * 0x100000000 + idLo, body });
+  });
   const fdes: Fde[] = [];
   for (const h of fdeHeads) {
     const cie = cies.get(h.ciePointer);

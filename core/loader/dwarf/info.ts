@@ -7,7 +7,7 @@
 import * as C from './constants';
 import { AttrValue, readForm, UnitEncoding } from './forms';
 import { UnitPaths } from './line';
-import { Cursor, DwarfError, hex, stringAt } from './reader';
+import { Cursor, DwarfError, eachUnit, hex, stringAt } from './reader';
 import { readRanges, AddressRange } from './ranges';
 
 export interface InfoSections {
@@ -88,22 +88,9 @@ const KEPT_ATTRIBUTES = new Set([
 export function parseInfo(s: InfoSections, warnings: string[]): InfoResult {
   const got: Collected = { unitPaths: new Map(), names: new Map(), subprograms: [], inlined: [] };
   const abbrevCache = new Map<number, Map<number, Abbrev>>();
-  const c = new Cursor(s.info, '.debug_info');
-  while (c.remaining > 0) {
-    const offset = c.pos;
-    const { length, offsetSize } = c.initialLength();
-    if (length > c.remaining) {
-      warnings.push(`.debug_info: the unit at ${hex(offset)} claims ${hex(length)} bytes, past the end of the section; it and what follows are ignored`);
-      break;
-    }
-    const body = c.sub(length);
-    try {
-      parseUnit(body, offset, offsetSize, s, abbrevCache, got);
-    } catch (e) {
-      if (!(e instanceof DwarfError)) throw e;
-      warnings.push(`.debug_info unit at ${hex(offset)} skipped from the point of error: ${e.message}`);
-    }
-  }
+  eachUnit(new Cursor(s.info, '.debug_info'), warnings, {
+    entry: 'unit', skipped: (offset, e) => `.debug_info unit at ${hex(offset)} skipped from the point of error: ${e.message}`,
+  }, (body, offset, offsetSize) => parseUnit(body, offset, offsetSize, s, abbrevCache, got));
   const functions: FunctionRange[] = [];
   for (const p of got.subprograms) {
     const name = functionName(got.names, p.die);

@@ -6,7 +6,7 @@
 import * as C from './constants';
 import { readForm, UnitEncoding } from './forms';
 import { joinPath } from './paths';
-import { Cursor, DwarfError, hex, stringAt } from './reader';
+import { Cursor, DwarfError, eachUnit, hex, stringAt } from './reader';
 
 export interface LineRow {
   address: number;
@@ -60,22 +60,9 @@ export interface LineSections {
 /** Parses every line table of .debug_line; a broken unit is reported in `warnings` and skipped. */
 export function parseLineSection(s: LineSections, units: Map<number, UnitPaths>, warnings: string[]): LineTable[] {
   const tables: LineTable[] = [];
-  const c = new Cursor(s.line, '.debug_line');
-  while (c.remaining > 0) {
-    const offset = c.pos;
-    const { length, offsetSize } = c.initialLength();
-    if (length > c.remaining) {
-      warnings.push(`.debug_line: the unit at ${hex(offset)} claims ${hex(length)} bytes, past the end of the section; it and what follows are ignored`);
-      break;
-    }
-    const unit = c.sub(length);
-    try {
-      tables.push(parseLineTable(unit, offset, offsetSize, s, units.get(offset) ?? {}));
-    } catch (e) {
-      if (!(e instanceof DwarfError)) throw e;
-      warnings.push(`line table at ${hex(offset)} skipped: ${e.message}`);
-    }
-  }
+  eachUnit(new Cursor(s.line, '.debug_line'), warnings, {
+    entry: 'unit', skipped: (offset, e) => `line table at ${hex(offset)} skipped: ${e.message}`,
+  }, (unit, offset, offsetSize) => { tables.push(parseLineTable(unit, offset, offsetSize, s, units.get(offset) ?? {})); });
   return tables;
 }
 

@@ -168,6 +168,34 @@ export class Cursor {
   }
 }
 
+/**
+ * Walks the units (or entries) of a section, each an initial length then a body: `each`
+ * gets the body as a cursor, with the unit's offset and offset size. A unit claiming more
+ * than the section holds ends the walk; a DwarfError from `each` skips its unit; both are
+ * reported in `warnings`, the second as skipped(offset, error). `entry` names a unit in
+ * the first message; with `padding`, a zero length is padding (.debug_frame) and a tail
+ * too short for a length is ignored.
+ */
+export function eachUnit(c: Cursor, warnings: string[], opts: { entry: string; padding?: boolean; skipped: (offset: number, e: DwarfError) => string },
+  each: (body: Cursor, offset: number, offsetSize: 4 | 8) => void): void {
+  while (opts.padding ? c.remaining >= 4 : c.remaining > 0) {
+    const offset = c.pos;
+    const { length, offsetSize } = c.initialLength();
+    if (length === 0 && opts.padding) continue;
+    if (length > c.remaining) {
+      warnings.push(`${c.section}: the ${opts.entry} at ${hex(offset)} claims ${hex(length)} bytes, past the end of the section; it and what follows are ignored`);
+      break;
+    }
+    const body = c.sub(length);
+    try {
+      each(body, offset, offsetSize);
+    } catch (e) {
+      if (!(e instanceof DwarfError)) throw e;
+      warnings.push(opts.skipped(offset, e));
+    }
+  }
+}
+
 const utf8 = new TextDecoder('utf-8');
 
 export function decodeUtf8(bytes: Uint8Array): string {
