@@ -1,7 +1,7 @@
 // Test helpers for the JIT: force a block to compile where the vCPU stands and run it, and a
 // JIT twin of core/cpu/testing.ts's runSnippet, so the generated semantics cases can run
 // through compiled blocks and be compared with the interpreter.
-import { bareCpu, Bare, CODE } from '../bare-cpu';
+import { bareCpu, Bare, BareMode, CODE } from '../bare-cpu';
 import type { Block } from '../../../../core/cpu/jit/block';
 import { CpuFault } from '../../../../core/cpu/fault';
 import { L_NONE } from '../../../../core/cpu/flags';
@@ -35,6 +35,19 @@ export function runBlockOnce(b: Bare, end = Infinity): number | null {
     throw e;
   }
   return null;
+}
+
+/** Runs `code` at CODE on two bare vCPUs, JIT off and on, with `prepare` applied to each; returns both. */
+export function both(mode: BareMode, code: number[], prepare: (b: Bare) => void, budget: number): { interp: Bare; jit: Bare } {
+  const make = (jit: boolean) => {
+    const b = bareCpu(mode);
+    b.cpu.host.decodeCache.blocks.enabled = jit;
+    b.load(code);
+    prepare(b);
+    b.cpu.run(budget);
+    return b;
+  };
+  return { interp: make(false), jit: make(true) };
 }
 
 /** Two bare vCPUs with the same code and registers: one interprets only, one compiles. */

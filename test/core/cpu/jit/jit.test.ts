@@ -4,25 +4,12 @@
 // the switch that turns it off works. Each scenario runs twice, interpreted and compiled.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bareCpu, Bare, BareMode, CODE, DATA, HANDLERS } from '../bare-cpu';
-import { snapshot } from './helpers';
+import { bareCpu, Bare, CODE, DATA, HANDLERS } from '../bare-cpu';
+import { both, snapshot } from './helpers';
 import type { CpuHost } from '../../../../core/cpu/cpu';
 import type { MmioDevice } from '../../../../core/memory/bus';
 
 const hex = (s: string) => s.trim().split(/\s+/).map((b) => parseInt(b, 16));
-
-/** Runs `code` at CODE on two bare vCPUs, JIT off and on, with `prepare` applied to each; returns both. */
-function both(mode: BareMode, code: number[], prepare: (b: Bare) => void, budget: number): { interp: Bare; jit: Bare } {
-  const make = (jit: boolean) => {
-    const b = bareCpu(mode);
-    b.cpu.host.decodeCache.blocks.enabled = jit;
-    b.load(code);
-    prepare(b);
-    b.cpu.run(budget);
-    return b;
-  };
-  return { interp: make(false), jit: make(true) };
-}
 
 function sameState(a: Bare, b: Bare): void {
   assert.deepEqual(snapshot(b), snapshot(a));

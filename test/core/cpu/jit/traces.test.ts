@@ -7,23 +7,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bareCpu, Bare, CODE } from '../bare-cpu';
-import { snapshot } from './helpers';
+import { both as bothModes, snapshot } from './helpers';
 
 const hex = (s: string) => s.trim().split(/\s+/).map((b) => parseInt(b, 16));
 /** A function in another page than CODE (0x10000). */
 const FN = 0x12000;
 
+/** helpers.ts both() in 64-bit mode with `fn` at FN. */
 function both(code: number[], fn: number[], budget: number, prepare: (b: Bare) => void = () => {}): { interp: Bare; jit: Bare } {
-  const make = (jit: boolean) => {
-    const b = bareCpu(64);
-    b.cpu.host.decodeCache.blocks.enabled = jit;
-    b.load(code);
-    b.poke(FN, fn);
-    prepare(b);
-    b.cpu.run(budget);
-    return b;
-  };
-  return { interp: make(false), jit: make(true) };
+  return bothModes(64, code, (b) => { b.poke(FN, fn); prepare(b); }, budget);
 }
 
 function sameState(a: Bare, b: Bare): void {
