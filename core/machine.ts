@@ -214,9 +214,8 @@ export class Machine implements CpuHost, MsrHost {
 
   /** MOV CR8 writes the TPR through the LAPIC; a lower priority may let a pending interrupt in. */
   writeCr8(c: Cpu, value: number): void {
-    const l = this.lapics[c.index];
-    l.writeTpr((value & 0xf) << 4);
-    if (l.pendingVector() >= 0) c.attention = true;
+    this.lapics[c.index].writeTpr((value & 0xf) << 4);
+    this.vmm.priorityLowered(c.index);
   }
 
   msrRead(c: Cpu, msr: number): [number, number] | '#GP' | null {
@@ -228,8 +227,8 @@ export class Machine implements CpuHost, MsrHost {
     if (msr === 0x80b && l.mode() === 'x2apic') this.vmm.checkEoi(c.index);
     // TSC ticks are nanoseconds of virtual time (Cpu.tsc): the deadline converts by the TSC offset.
     const r = apicMsrWrite(l, msr, lo, hi, (tsc) => tsc - c.tscOffset);
-    // x2APIC EOI or TPR: a pending interrupt may have become deliverable (see ApicMmio.mmioWrite).
-    if ((msr === 0x80b || msr === 0x808) && l.pendingVector() >= 0) c.attention = true;
+    // x2APIC EOI or TPR.
+    if (msr === 0x80b || msr === 0x808) this.vmm.priorityLowered(c.index);
     return r;
   }
 

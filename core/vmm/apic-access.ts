@@ -71,10 +71,7 @@ export class ApicMmio implements MmioDevice {
     const reg = offset & 0xff0;
     if (reg === 0xb0) this.vmm.checkEoi(this.current);
     l.writeMmio(offset & 0xfff, size, value);
-    // An EOI or a lower TPR can make a pending interrupt deliverable: the vCPU looks at the next
-    // instruction boundary, as the processor does (SDM vol. 3, 11.8.3.1 and 11.8.4). When none
-    // is, there is nothing to look at (a compiled block goes on).
-    if ((reg === 0xb0 || reg === 0x80) && l.pendingVector() >= 0) this.vmm.cpus[this.current].attention = true;
+    if (reg === 0xb0 || reg === 0x80) this.vmm.priorityLowered(this.current);
   }
 }
 

@@ -321,6 +321,16 @@ export class Vmm implements ApicBus, IoApicSink {
     this.ioapic?.eoi(vector);
   }
 
+  /**
+   * vCPU v lowered its processor priority (an EOI, a TPR write): a pending interrupt may
+   * have become deliverable, and then the vCPU looks at its next instruction boundary, as
+   * the processor does (SDM vol. 3, 11.8.3.1 and 11.8.4). When none has, there is nothing
+   * to look at (a compiled block goes on).
+   */
+  priorityLowered(v: number): void {
+    if (this.lapics[v].pendingVector() >= 0) this.cpus[v].attention = true;
+  }
+
   /** Something became deliverable on dst: a halted vCPU wakes if it can take it (SDM: HLT). */
   kick(dst: LocalApic): void {
     const c = this.cpus[dst.vcpuIndex];
