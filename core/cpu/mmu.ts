@@ -191,6 +191,11 @@ export function tlbFill(c: Cpu, lin: number, access: number): number {
   return pagePa;
 }
 
+/** Cpu.tlbKey of page number `vpn`: vpn >> 10 on the 36-bit page numbers of canonical addresses (so not a shift). */
+export function tlbKey(vpn: number): number {
+  return Math.floor(vpn / TLB_SIZE);
+}
+
 /** Empties TLB entry k: NaN equals no page number (-1 is the last page's). */
 function dropEntry(c: Cpu, k: number): void {
   c.tlbTag[k] = NaN;
@@ -199,8 +204,7 @@ function dropEntry(c: Cpu, k: number): void {
 
 function setEntry(c: Cpu, idx: number, vpn: number, pagePa: number, perm: number, large: number): void {
   c.tlbTag[idx] = vpn;
-  // vpn >> 10 on the 36-bit page numbers of canonical addresses (Math.floor: past 32 bits).
-  c.tlbKey[idx] = Math.floor(vpn / TLB_SIZE);
+  c.tlbKey[idx] = tlbKey(vpn);
   c.tlbPa[idx] = pagePa;
   c.tlbRam[idx] = pagePa + 4096 <= Math.min(c.host.phys.size, 0x80000000) ? pagePa : NOT_RAM;
   c.tlbPerm[idx] = perm;

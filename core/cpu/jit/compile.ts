@@ -25,7 +25,6 @@ import type { BlockPage } from './cache';
 import { fastCond } from './fast';
 import { MEM_LOCALS, halvesAddr, linAddr, popMem, popRun, pushMem, pushRun, readMem, writeMem } from './mem';
 import type { Addr } from './mem';
-import { TLB_SIZE } from '../mmu';
 
 const ADD = 0, OR = 1, AND = 4, SUB = 5, XOR = 6, CMP = 7, TEST = 8;
 const ALU = new Map<number, number>([[Mnemonic.Add, ADD], [Mnemonic.Or, OR], [Mnemonic.And, AND],
@@ -703,7 +702,7 @@ class Compiler {
       // The page's translation, as the TLB holds it now: executable, to the page the trace was
       // built from. The vCPU's fetch state stays where it is (a translation still valid):
       // Cpu.nextBlock and runBlock move it when they look up a block in another page.
-      const vp = Math.floor(abs / 4096), ix = vp & (TLB_SIZE - 1), key = Math.floor(vp / TLB_SIZE);
+      const { ix, key } = linAddr(String(abs), false);
       const pa = link.pagePa < 0x80000000 - 4096 ? `TR[${ix}]` : `TP[${ix}]`; // a RAM page below 2 GiB: tlbRam has it as an int32
       this.mem = true;
       e.emit(`if (TK[${ix}] !== ${key} || (TM[${ix}] & NX) !== NX || ${pa} !== ${link.pagePa}) ${this.exitTo(j, target, '')}`);

@@ -5,7 +5,7 @@
 // calls the Cpu's own method, which does the whole access again from the start: a fast
 // path changes no state before it knows it can finish, so both ways give the same result,
 // the same faults and the same device accesses.
-import { TLB_SIZE } from '../mmu';
+import { TLB_SIZE, tlbKey } from '../mmu';
 import { PAGE_RAM, PAGE_SPECIAL } from '../../memory/physical';
 import { SC_FLAT, SC_WRITE } from '../cpu';
 import { A_DB, SS } from '../regs';
@@ -34,7 +34,7 @@ export interface Addr { key: string; ix: string; o: string; lin: string }
 export function linAddr(lin: string, uint32: boolean): Addr {
   if (/^-?\d+$/.test(lin)) {
     const a = Number(lin), vp = Math.floor(a / 4096);
-    return { key: String(Math.floor(vp / TLB_SIZE)), ix: String(vp & MASK), o: String(a & 4095), lin };
+    return { key: String(tlbKey(vp)), ix: String(vp & MASK), o: String(a & 4095), lin };
   }
   return { key: uint32 ? `(${lin} >>> 22)` : `Math.floor(${lin} / 4194304)`, ix: `((${lin} >>> 12) & ${MASK})`, o: `(${lin} & 4095)`, lin };
 }
