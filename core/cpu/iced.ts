@@ -49,11 +49,12 @@ export function sharedMemoryModule(wasm: Uint8Array): Uint8Array {
       const initial = read();
       if (flags & 1) read(); // an existing maximum: replaced
       if (count !== 1 || i !== body + size || (flags & 2) !== 0) throw new Error('iced-x86: unexpected memory section');
-      const section = [1, 3, ...leb(initial), ...leb(MAX_PAGES)];
-      const out = new Uint8Array(wasm.length - (i - start) + 1 + leb(section.length).length + section.length);
+      const memory = [1, 3, ...leb(initial), ...leb(MAX_PAGES)];
+      const section = [5, ...leb(memory.length), ...memory];
+      const out = new Uint8Array(start + section.length + (wasm.length - i));
       out.set(wasm.subarray(0, start));
-      out.set([5, ...leb(section.length), ...section], start);
-      out.set(wasm.subarray(i), start + 1 + leb(section.length).length + section.length);
+      out.set(section, start);
+      out.set(wasm.subarray(i), start + section.length);
       return out;
     }
     i = body + size;
