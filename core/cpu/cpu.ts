@@ -378,11 +378,11 @@ export class Cpu {
     if (fn === null || this.instret + b.n > end) return false;
     if (!this.mode64 && rip + (b.endPa - b.startPa) - 1 > this.segLimit[CS]) return false;
     this.leader = true;
-    let next = fn(this, end);
+    let next = fn(this, end, b);
     // Chaining: a block may name its successor in the same page (direct branch or fall-through).
     while (next !== undefined && next.fn !== null && next.bits === this.bits && next.rip === this.rip && !this.attention && this.instret + next.n <= end
       && (this.mode64 || this.rip + (next.endPa - next.startPa) - 1 <= this.segLimit[CS])) {
-      next = next.fn(this, end);
+      next = next.fn(this, end, next);
     }
     return true;
   }

@@ -31,8 +31,13 @@ export interface TraceStep {
   link: TraceLink | null;
 }
 
-/** Runs a block; may return the block that follows in the same page (the run loop checks and runs it). */
-export type BlockFn = (c: Cpu, end: number) => Block | undefined;
+/**
+ * Runs block `b` (the one whose fn this is); may return the block that follows in the same
+ * page (the run loop checks and runs it).
+ */
+export type BlockFn = (c: Cpu, end: number, b: Block) => Block | undefined;
+
+const NO_LOCALS: unknown[] = [];
 
 export class Block {
   /** Set when a write hits the block's bytes: the running block leaves at its next check. */
@@ -44,6 +49,8 @@ export class Block {
    */
   spans: number[] | null = null;
   others: BlockPage[] | null = null;
+  /** This machine's objects the compiled code uses (its page, instructions): see Emitter.m. */
+  k: unknown[] = NO_LOCALS;
   constructor(
     /** Compiled code; null marks a start the JIT declined (interpreted, never retried until invalidated). */
     public fn: BlockFn | null,

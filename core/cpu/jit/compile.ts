@@ -140,7 +140,7 @@ class Compiler {
       if (i.mSeg >= FS) {
         // FS/GS bases: Cpu.ea64 does it all.
         if (i.mBase === -2) e.emit(`c.rip = rip0 + ${this.offs[j]};`);
-        e.emit(`${this.fp}; const lin = c.ea64(${e.k(i)});`);
+        e.emit(`${this.fp}; const lin = c.ea64(${e.m(i)});`);
         this.addr = linAddr('lin', false);
         return;
       }
@@ -164,7 +164,7 @@ class Compiler {
       // As ea64, on 32-bit halves, then the canonical check (which faults through ea64). The
       // page number and offset come from the halves; the address as a number only on the slow path.
       this.sum64(i);
-      e.emit(`if (hi >> 15 !== hi >> 31) { ${this.fp}; c.ea64(${e.k(i)}); }`);
+      e.emit(`if (hi >> 15 !== hi >> 31) { ${this.fp}; c.ea64(${e.m(i)}); }`);
       this.addr = halvesAddr('hi', 'lo');
       return;
     }
@@ -605,7 +605,7 @@ class Compiler {
     const next = `rip0 + ${this.next(j)}`;
     e.emit(`c.rip = rip0 + ${this.offs[j]}; c.nextRip = ${next};`);
     e.faultPoint(j);
-    e.emit(`${e.k(i.exec)}(c, ${e.k(i)});`);
+    e.emit(`${e.k(i.exec)}(c, ${e.m(i)});`);
     if (last) e.emit(`c.rip = c.nextRip; c.instret = base + ${j + 1}; return;`);
     else e.emit(`if (c.attention || B.dead || c.nextRip !== ${next}) { c.rip = c.nextRip; c.instret = base + ${j + 1}; return; }`);
   }
@@ -685,7 +685,7 @@ class Compiler {
         const [tl, th] = halves(abs);
         const mismatch = abs >= CANON_LO && abs < CANON_HI ? `ip !== ${tl} || ipH !== ${th}` : 'true';
         e.faultPoint(j); // for the branch below (a non-canonical return address)
-        e.emit(`if (${mismatch}) { const t = ipH * 4294967296 + (ip >>> 0); ${e.flushText()} ${e.k(noteReturn)}(${e.k(i)}, t); ${this.branchCode('t', 8)} c.instret = base + ${j + 1}; return c.nextBlock(); }`);
+        e.emit(`if (${mismatch}) { const t = ipH * 4294967296 + (ip >>> 0); ${e.flushText()} ${e.k(noteReturn)}(${e.m(i)}, t); ${this.branchCode('t', 8)} c.instret = base + ${j + 1}; return c.nextBlock(); }`);
         e.emit(`if (chk) { chk = false; if (c.attention || B.dead) ${this.exitTo(j, target, '')} } }`);
         break;
       }
@@ -748,7 +748,7 @@ class Compiler {
       this.memPoint(j);
       const size = i.opSize;
       e.emit(`{ ${this.popCode(size, 'ip')} const t = ${size === 8 ? 'ipH * 4294967296 + (ip >>> 0)' : 'ip >>> 0'};`);
-      e.emit(`${e.k(noteReturn)}(${e.k(i)}, t); ${this.branchCode('t', size)} c.instret = base + ${j + 1}; return c.nextBlock(); }`);
+      e.emit(`${e.k(noteReturn)}(${e.m(i)}, t); ${this.branchCode('t', size)} c.instret = base + ${j + 1}; return c.nextBlock(); }`);
       return;
     }
     this.callHandler(j, i, true);
@@ -771,13 +771,12 @@ class Compiler {
     if (endsWithTerminator) this.terminator(n - 1, this.insns[n - 1]);
     else e.emit(`${e.flushText()} c.rip = rip0 + ${this.offs[n]}; c.instret = base + ${n}; return ${this.successor(this.offs[n], n - 1)};`);
     const cases = e.catchFlush.map((f, j) => (f ? `case ${j}: ${f} break;` : '')).join(' ');
-    const offs = e.k(Int32Array.from(this.offs));
-    const block = e.k(this.block);
-    const page = e.k(this.page);
-    const consts = e.consts.map((_, id) => `const k${id} = K[${id}];`).join('\n');
+    const offs = e.m(Int32Array.from(this.offs));
+    const page = e.m(this.page);
+    const consts = e.consts.map((_, id) => `const k${id} = G[${id}];`).join('\n');
     return `${consts}
-return function block(c, end) {
-  const g = c.gpr, B = ${block}, P = ${page};${this.mem ? `\n  ${MEM_LOCALS}` : ''}
+return function block(c, end, B) {
+  const g = c.gpr, K = B.k, P = ${page};${this.mem ? `\n  ${MEM_LOCALS}` : ''}
   const rip0 = ${this.block.rip};
   let base = c.instret;
   let fa = 0, fb = 0, fr = 0, faH = 0, fbH = 0, frH = 0, fcf = 0, fof = 0;
@@ -797,23 +796,32 @@ ${e.lines.join('\n')}
 
 type Factory = (k: unknown[]) => BlockFn;
 /**
- * Factories by source text, shared by every machine in the process: the same code compiled
- * again (another Machine, a restarted session) reuses V8's bytecode and optimized code.
+ * Block functions by source text, shared by every machine in the process. A function holds
+ * only constants every machine shares (Emitter.k); what is one machine's own comes from the
+ * block it is called with (Emitter.m, Block.k). So the same code compiled again (another
+ * Machine, a restarted session) is the same JavaScript function, with the feedback and the
+ * optimized code V8 made for it: a new closure of the same source would start over in the
+ * interpreter and wait for the optimizing compiler again (tens of milliseconds per trace).
  */
-const factories = new Map<string, Factory>();
-const MAX_FACTORIES = 20000;
+const shared = new Map<string, { factory: Factory; consts: unknown[]; fn: BlockFn }>();
+const MAX_SHARED = 20000;
 
-/** Compiles `insns` (decoded for `bits`) into the block's function; `page` holds the block. */
+/** Compiles `insns` (decoded for `bits`) into the block's function, and sets block.k; `page` holds the block. */
 export function compileBlock(insns: Insn[], bits: number, block: Block, page: BlockPage, endsWithTerminator: boolean, steps: TraceStep[] | null = null): BlockFn {
   const c = new Compiler(insns, bits, block, page, steps);
   const src = c.source(endsWithTerminator);
-  let factory = factories.get(src);
-  if (factory === undefined) {
-    if (factories.size >= MAX_FACTORIES) factories.clear();
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    factory = new Function('K', src) as Factory;
-    factories.set(src, factory);
+  const consts = c.e.consts;
+  block.k = c.e.locals;
+  const s = shared.get(src);
+  if (s !== undefined) {
+    // The same text closes over the same constants unless two handlers compile alike.
+    if (s.consts.length === consts.length && s.consts.every((v, k) => v === consts[k])) return s.fn;
+    return s.factory(consts);
   }
-  return factory(c.e.consts);
+  if (shared.size >= MAX_SHARED) shared.clear();
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  const factory = new Function('G', src) as Factory;
+  const fn = factory(consts);
+  shared.set(src, { factory, consts, fn });
+  return fn;
 }
-

@@ -25,8 +25,12 @@ const TOP = [0, 24, 16, 0, 0];
 
 export class Emitter {
   readonly lines: string[] = [];
+  /** Constants every machine shares (handlers, helpers, tables): closed over by the function. */
   readonly consts: unknown[] = [];
   private readonly constIds = new Map<unknown, number>();
+  /** This machine's objects (instructions, the block's page): the block carries them (Block.k). */
+  readonly locals: unknown[] = [];
+  private readonly localIds = new Map<unknown, number>();
   pend: Pending | null = null;
   /**
    * Whether the flags at block entry can be observed before the block overwrites them all
@@ -39,11 +43,22 @@ export class Emitter {
 
   emit(s: string): void { this.lines.push(s); }
 
-  /** Name of a constant (Insn, handler, helper) the generated code closes over. */
+  /** Name of a constant shared by every machine (a handler, a helper, a table) the generated code closes over. */
   k(v: unknown): string {
     let id = this.constIds.get(v);
     if (id === undefined) { id = this.consts.length; this.consts.push(v); this.constIds.set(v, id); }
     return `k${id}`;
+  }
+
+  /**
+   * Expression of one of this machine's objects (an Insn, the block's page), which the
+   * generated code reads from the block it runs (K = B.k): the function itself holds nothing
+   * of one machine, so every machine running the same code runs the same function.
+   */
+  m(v: unknown): string {
+    let id = this.localIds.get(v);
+    if (id === undefined) { id = this.locals.length; this.locals.push(v); this.localIds.set(v, id); }
+    return `K[${id}]`;
   }
 
   // ---- flags ----------------------------------------------------------------------------

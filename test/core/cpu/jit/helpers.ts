@@ -29,7 +29,7 @@ export function runBlockOnce(b: Bare, end = Infinity): number | null {
   if (!blk.fn) throw new Error('block declined');
   b.cpu.attention = false;
   try {
-    blk.fn(b.cpu, end);
+    blk.fn(b.cpu, end, blk);
   } catch (e) {
     if (e instanceof CpuFault) return e.vector;
     throw e;

@@ -183,3 +183,30 @@ test('code run at two linear addresses (one physical page, two mappings) gets a 
   // Compiled at the low address, again at the high one, and again at the low one.
   assert.ok(jit.compiled[0] > 0 && jit.compiled[1] > jit.compiled[0] && jit.compiled[2] > jit.compiled[1], `compiled ${jit.compiled}`);
 });
+
+test('two machines running the same code run one compiled function, each with its own instructions and block', () => {
+  // mov ecx, 4000; xor eax, eax; loop: add eax, ecx; add [rel data], eax; dec ecx; jnz loop; hlt; data: dd 0
+  const code = hex('b9 a0 0f 00 00 31 c0 01 c8 01 05 05 00 00 00 ff c9 75 f4 f4 00 00 00 00');
+  const a = bareCpu(64), b = bareCpu(64);
+  a.load(code); b.load(code);
+  a.cpu.run(100000);
+  b.cpu.run(100000);
+  const blockA = a.cpu.host.decodeCache.blocks.page(CODE).blocks[7], blockB = b.cpu.host.decodeCache.blocks.page(CODE).blocks[7];
+  assert.ok(blockA?.fn && blockB?.fn && blockA !== blockB);
+  assert.equal(blockA.fn, blockB.fn, 'the same source compiled twice is one function');
+  assert.notEqual(blockA.k, blockB.k);
+  // Its page and instructions: each machine's own objects.
+  assert.ok(blockA.k.length > 0 && blockA.k.every((v, k) => v !== blockB.k[k]));
+  let eax = 0, data = 0;
+  for (let ecx = 4000; ecx > 0; ecx--) { eax = (eax + ecx) | 0; data = (data + eax) | 0; }
+  for (const m of [a, b]) {
+    assert.equal(m.cpu.activity, 'hlt');
+    assert.equal(m.cpu.gpr[0], eax);
+    assert.deepEqual([...m.peek(CODE + 20, 4)], [data & 255, (data >>> 8) & 255, (data >>> 16) & 255, data >>> 24]);
+  }
+  // Rewriting the code in one machine kills its block, not the other machine's.
+  b.poke(CODE + 7, [0x29]); // add eax, ecx -> sub eax, ecx
+  assert.ok(blockB.dead && !blockA.dead);
+  a.cpu.rip = CODE; a.cpu.activity = 'active'; a.cpu.run(100000);
+  assert.equal(a.cpu.gpr[0], eax);
+});
