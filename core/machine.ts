@@ -164,8 +164,9 @@ export class Machine implements CpuHost, MsrHost {
     this.vmm.ioapic = this.ioapic;
     this.mmio.register(IOAPIC_BASE, IOAPIC_SIZE, new IoApicWindow(this.ioapic, this.vmm, () => this.apicMmio.current));
     this.platform.irq.attach(this.ioapic);
-    this.apicMmio = new ApicMmio(this.lapics, this.vmm);
+    this.apicMmio = new ApicMmio(this.lapics, this.vmm, this.mmio);
     this.mmio.register(XAPIC_DEFAULT_BASE, 0x1000, this.apicMmio);
+    this.phys.mapPage32(XAPIC_DEFAULT_BASE, this.apicMmio);
     // The PIC's INTR reaches the vCPUs through LINT0: any ISA line change may raise it.
     this.platform.irq.attach({ setIrq: () => { for (let k = 0; k < vcpus; k++) if (this.lint0ExtInt(k)) this.vmm.kick(this.lapics[k]); } });
   }

@@ -877,7 +877,7 @@ export class HyperstepSession extends LoggingDebugSession {
     const rt = this.runtime();
     const m = rt.machine;
     const c = m.cpus[vcpu], l = m.lapics[vcpu];
-    const e = m.vmm.lastExit[vcpu];
+    const e = m.vmm.lastExitOf(vcpu);
     const pc = linearRip(c);
     const sym = rt.program.describe(pc);
     return {

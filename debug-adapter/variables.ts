@@ -145,7 +145,7 @@ export class VariableStore {
   }
 
   private lastExit(vcpu: number): DebugProtocol.Variable[] {
-    const e = this.m.vmm.lastExit[vcpu];
+    const e = this.m.vmm.lastExitOf(vcpu);
     const out: DebugProtocol.Variable[] = [];
     if (e === null) out.push(this.v('reason', '(no exit yet)'));
     else {

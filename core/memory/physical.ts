@@ -21,6 +21,12 @@ export interface PageIntercept {
   write(pa: number, size: AccessSize, v: number): void;
 }
 
+/** An MMIO page's aligned 4-byte accesses (PhysicalMemory.mapPage32); offsets within the page. */
+export interface Mmio32Device {
+  read32(offset: number): number;
+  write32(offset: number, value: number): void;
+}
+
 export class PhysicalMemory {
   readonly u8: Uint8Array;
   readonly view: DataView;
@@ -67,6 +73,7 @@ export class PhysicalMemory {
     if (pa + 3 < this.size && (this.kind[pa >>> 12] & PAGE_SPECIAL) === 0 && (pa & 0xfff) <= 0xffc) {
       return this.view.getInt32(pa, true);
     }
+    if (pa - (pa & 0xfff) === this.page32 && (pa & 3) === 0) return this.dev32!.read32(pa & 0xfff);
     return this.slowRead(pa, 4) | 0;
   }
 
@@ -94,7 +101,22 @@ export class PhysicalMemory {
       this.written[pa >>> 12] = 1;
       return;
     }
+    if (pa - (pa & 0xfff) === this.page32 && (pa & 3) === 0) { this.dev32!.write32(pa & 0xfff, v); return; }
     this.slowWrite(pa, 4, v);
+  }
+
+  /**
+   * The page beyond RAM whose aligned 4-byte accesses go straight to dev32 rather than through
+   * the MMIO bus (the xAPIC page: a dozen accesses per IPI). The device gives the same
+   * results, and makes the same accesses, as the bus would.
+   */
+  private page32 = -1;
+  private dev32: Mmio32Device | null = null;
+
+  mapPage32(pa: number, dev: Mmio32Device): void {
+    if (pa < this.size || (pa & 0xfff) !== 0) throw new RangeError(`0x${pa.toString(16)} is not a page beyond RAM`);
+    this.page32 = pa;
+    this.dev32 = dev;
   }
 
   /** Debugger and loader access: reads RAM and ROM, never MMIO (no side effects). */

@@ -3,10 +3,12 @@
 // 0x800-0x8FF, IA32_APIC_BASE, IA32_TSC_DEADLINE). Each access is a VM exit, as an
 // APIC-access or MSR exit would be on VMX, counted and recorded by the vmm.
 import { ONES } from '../memory/bus';
-import type { MmioDevice, AccessSize } from '../memory/bus';
+import type { MmioDevice, AccessSize, MmioBus } from '../memory/bus';
+import type { Mmio32Device } from '../memory/physical';
 import type { LocalApic } from '../apic/lapic';
 import type { Vmm } from './vmm';
 import { GP_FAULT } from '../apic/types';
+import { readMmio, writeMmio } from '../apic/lapic-access';
 import { X2APIC_MSR_FIRST, X2APIC_MSR_LAST } from '../apic/registers';
 import { EXIT_INDEX } from './types';
 
@@ -38,12 +40,32 @@ export function apicRegisterName(offset: number): string {
 const LAPIC_ACCESS = Object.freeze({ region: 'lapic' });
 
 /** The MMIO window at 0xFEE00000: each access goes to the LAPIC of the vCPU making it. */
-export class ApicMmio implements MmioDevice {
+export class ApicMmio implements MmioDevice, Mmio32Device {
   readonly name = 'local APIC';
   /** The vCPU whose access is being served (the machine sets it before each vCPU runs). */
   current = 0;
 
-  constructor(private readonly lapics: readonly LocalApic[], private readonly vmm: Vmm) {}
+  constructor(private readonly lapics: readonly LocalApic[], private readonly vmm: Vmm, private readonly bus: MmioBus) {}
+
+  /**
+   * An aligned 4-byte access to the page (PhysicalMemory.mapPage32): what mmioRead and
+   * mmioWrite do for the vCPU's own xAPIC page, without the bus's lookup and with the exit
+   * counted inline. With events on, or any other page, the bus's road (it records the access).
+   */
+  read32(offset: number): number {
+    const v = this.current, l = this.lapics[v];
+    if (l.xapicPage !== XAPIC_DEFAULT_BASE || this.vmm.detailed()) return this.bus.read(v, XAPIC_DEFAULT_BASE + offset, 4) | 0;
+    const value = readMmio(l, offset, 4);
+    this.vmm.countExit(v, MMIO_EXIT, LAPIC_ACCESS);
+    return value | 0;
+  }
+
+  write32(offset: number, value: number): void {
+    const v = this.current, l = this.lapics[v];
+    if (l.xapicPage !== XAPIC_DEFAULT_BASE || this.vmm.detailed()) { this.bus.write(v, XAPIC_DEFAULT_BASE + offset, 4, value); return; }
+    this.vmm.countExit(v, MMIO_EXIT, LAPIC_ACCESS);
+    this.update(l, offset, 4, value >>> 0);
+  }
 
   private target(offset: number): LocalApic | null {
     const l = this.lapics[this.current];
@@ -67,10 +89,14 @@ export class ApicMmio implements MmioDevice {
     this.vmm.exitAt(this.current, MMIO_EXIT, this.vmm.detailed()
       ? { address: XAPIC_DEFAULT_BASE + offset, size, direction: 'write', value: value >>> 0, region: l ? 'lapic' : 'unassigned', register: apicRegisterName(offset & 0xfff) }
       : LAPIC_ACCESS);
-    if (l === null) return;
+    if (l !== null) this.update(l, offset, size, value);
+  }
+
+  /** The write to the vCPU's own LAPIC, and what the vmm checks around an EOI or a TPR write. */
+  private update(l: LocalApic, offset: number, size: AccessSize, value: number): void {
     const reg = offset & 0xff0;
     if (reg === 0xb0) this.vmm.checkEoi(this.current);
-    l.writeMmio(offset & 0xfff, size, value);
+    writeMmio(l, offset & 0xfff, size, value);
     if (reg === 0xb0 || reg === 0x80) this.vmm.priorityLowered(this.current);
   }
 }

@@ -10,10 +10,10 @@ import type { ApicBus, Ipi, IoApicMessage, IoApicSink } from '../apic/types';
 import { arbitrateLowestPriority, isIpiTarget, matchesDestination, unicastPhysicalId } from '../apic/destination';
 import { CS, IF } from '../cpu/regs';
 import type { EventStream, StopReason } from '../trace/events';
-import { Capability, EXIT_INDEX, EXIT_REASONS, ExitQualification, ExitReason, Quirk, RunState } from './types';
+import { Capability, EXIT_INDEX, EXIT_REASONS, ExitQualification, ExitReason, NO_QUALIFICATION, Quirk, RunState } from './types';
 import { highestVector } from '../apic/lapic';
 
-const HLT_INDEX = EXIT_INDEX.HLT, PAUSE_INDEX = EXIT_INDEX.PAUSE;
+const HLT_INDEX = EXIT_INDEX.HLT, PAUSE_INDEX = EXIT_INDEX.PAUSE, N_REASONS = EXIT_REASONS.length;
 
 /** Exit reason -> index in EXIT_REASONS: comparisons of interned strings, cheaper than a hash lookup. */
 function exitIndex(reason: ExitReason): number {
@@ -58,8 +58,13 @@ export interface VmmHost {
 export class Vmm implements ApicBus, IoApicSink {
   /** Exit counts: [vcpu * EXIT_REASONS.length + reason]. */
   readonly exitCounts: Uint32Array;
-  /** The last exit of each vCPU (for the debugger): null before the first, then one record updated in place. */
-  readonly lastExit: ({ reason: ExitReason; qualification: ExitQualification } | null)[];
+  /**
+   * The last exit of each vCPU (for the debugger: lastExitOf): its index in EXIT_REASONS (-1
+   * before the first) and its qualification. Kept in two arrays written only when they change:
+   * a record rewritten in place cost more than the rest of an exit (every LAPIC access is one).
+   */
+  private readonly lastExitIndex: Int16Array;
+  private readonly lastQualification: ExitQualification[];
   /** APIC ID -> LocalApic, for physical unicast in O(1). */
   private readonly byApicId = new Map<number, LocalApic>();
   /** byApicId for the IDs below 256 (every xAPIC ID), as an array: looked up at every IPI. */
@@ -94,7 +99,8 @@ export class Vmm implements ApicBus, IoApicSink {
     readonly options: VmmOptions,
   ) {
     this.exitCounts = new Uint32Array(cpus.length * EXIT_REASONS.length);
-    this.lastExit = cpus.map(() => null);
+    this.lastExitIndex = new Int16Array(cpus.length).fill(-1);
+    this.lastQualification = cpus.map(() => NO_QUALIFICATION);
     this.deferredIrr = new Int16Array(cpus.length).fill(-1);
     this.pendingInit = new Uint8Array(cpus.length);
     this.hltExit = options.capabilities.has('hlt-exit');
@@ -120,6 +126,24 @@ export class Vmm implements ApicBus, IoApicSink {
     // HLT and PAUSE leave the guest only with their capability (VM_CAP_HALT_EXIT, VM_CAP_PAUSE_EXIT).
     if (index === HLT_INDEX && !this.hltExit) return;
     if (index === PAUSE_INDEX && !this.pauseExit) return;
+    this.countExit(vcpu, index, qualification);
+    if (this.host.events.active) this.host.events.emit(vcpu, 'exit', { reason: EXIT_REASONS[index], ...qualification });
+  }
+
+  /**
+   * What every exit does but report itself (exitAt, and the xAPIC page's accesses when no one
+   * listens to events): what waits for an exit, the count, the last exit. Small, so that the
+   * callers on the hot path take it inline.
+   */
+  countExit(vcpu: number, index: number, qualification: ExitQualification): void {
+    if (this.staleEpt.size !== 0 || this.deferredIrr[vcpu] >= 0) this.exitWork(vcpu);
+    this.exitCounts[vcpu * N_REASONS + index]++;
+    this.lastExitIndex[vcpu] = index;
+    if (this.lastQualification[vcpu] !== qualification) this.lastQualification[vcpu] = qualification;
+  }
+
+  /** What waits for the vCPU's next exit: stale EPT mappings it may drop, an IRR bit the deferred-irr-ack quirk clears. */
+  private exitWork(vcpu: number): void {
     if (this.staleEpt.size !== 0) this.exitedForEpt(vcpu);
     const deferred = this.deferredIrr[vcpu];
     if (deferred >= 0) {
@@ -128,13 +152,12 @@ export class Vmm implements ApicBus, IoApicSink {
       l.irr[deferred >>> 5] &= ~(1 << (deferred & 31));
       this.deferredIrr[vcpu] = -1;
     }
-    this.exitCounts[vcpu * EXIT_REASONS.length + index]++;
-    const reason = EXIT_REASONS[index];
-    // One record per vCPU, rewritten in place: exits are frequent (every LAPIC access).
-    const last = this.lastExit[vcpu];
-    if (last === null) this.lastExit[vcpu] = { reason, qualification };
-    else { last.reason = reason; last.qualification = qualification; }
-    if (this.host.events.active) this.host.events.emit(vcpu, 'exit', { reason, ...qualification });
+  }
+
+  /** The vCPU's last exit, or null before its first. */
+  lastExitOf(vcpu: number): { reason: ExitReason; qualification: ExitQualification } | null {
+    const index = this.lastExitIndex[vcpu];
+    return index < 0 ? null : { reason: EXIT_REASONS[index], qualification: this.lastQualification[vcpu] };
   }
 
   /** Whether exits should carry their full qualification (someone listens to events). */
