@@ -422,8 +422,11 @@ export class Cpu {
     return this.tlbPa[idx];
   }
 
-  /** Pending interrupts and state at an instruction boundary. Returns true to leave the loop. */
-  private checkEvents(): boolean {
+  /**
+   * Pending interrupts and state at an instruction boundary. Returns true to leave the loop.
+   * Called by the loop when attention is set, and by compiled STI; HLT between the two.
+   */
+  checkEvents(): boolean {
     if (this.stopRequested || this.activity !== 'active') return true;
     if (this.host.boundary !== undefined && this.host.boundary(this)) return true;
     if (this.instret <= this.shadowUntil) return false; // keep attention: re-check next boundary

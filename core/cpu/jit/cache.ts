@@ -112,7 +112,21 @@ export class BlockCache {
         else if (kind === LINK_RET) target = returns.length > 0 ? returns[returns.length - 1] : i.retTarget - lin!;
         else if (kind === LINK_FALL) target = next;
       }
-      if (target !== target) { terminated = true; o += i.len; break; } // NaN: a block end the trace does not follow
+      if (target !== target) { // NaN: a block end the trace does not follow
+        terminated = true;
+        o += i.len;
+        // STI; HLT (every idle loop): the HLT runs in the STI's interrupt shadow, so nothing can
+        // come between them and the block takes both (compile.ts callHandler).
+        if (i.mnem === Mnemonic.Sti && !i.lock && insns.length < max && o < 4096) {
+          const h = curArr[o] !== undefined && curArr[o]!.bits === bits ? curArr[o]! : this.decode(curPa, o, bits);
+          if (h !== null && h.mnem === Mnemonic.Hlt && !h.lock) {
+            insns.push(h);
+            steps.push({ off: next, page: curPage, link: null });
+            o += h.len;
+          }
+        }
+        break;
+      }
       if (kind === LINK_NEXT && o + i.len < 4096) { o += i.len; delta = next; continue; }
       // A transfer (or a run past the page end): follow it if the target is new code in a page we can name.
       const tOff = target - pageDelta;

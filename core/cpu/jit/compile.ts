@@ -607,6 +607,12 @@ class Compiler {
     e.faultPoint(j);
     e.emit(`${e.k(i.exec)}(c, ${e.m(i)});`);
     if (last) e.emit(`c.rip = c.nextRip; c.instret = base + ${j + 1}; return;`);
+    else if (i.mnem === Mnemonic.Sti && j === this.n - 2) {
+      // STI; HLT (cache.ts): at the boundary between them the loop would call checkEvents,
+      // which inside the shadow this STI opened delivers nothing (it may only leave: a stop,
+      // a rendezvous); then it would step the HLT. The same here, without the trip out.
+      e.emit(`c.rip = c.nextRip; c.instret = base + ${j + 1}; if (B.dead || c.rip !== ${next} || c.shadowUntil !== base + ${j + 1} || c.checkEvents()) return;`);
+    }
     else e.emit(`if (c.attention || B.dead || c.nextRip !== ${next}) { c.rip = c.nextRip; c.instret = base + ${j + 1}; return; }`);
   }
 

@@ -210,3 +210,38 @@ test('two machines running the same code run one compiled function, each with it
   a.cpu.rip = CODE; a.cpu.activity = 'active'; a.cpu.run(100000);
   assert.equal(a.cpu.gpr[0], eax);
 });
+
+test('STI; HLT compiles into one block: the HLT runs in the shadow, and an interrupt that wakes it returns after the HLT', () => {
+  // loop: cli; inc eax; sti; hlt; jmp loop. Each pass halts; the test wakes the vCPU, and on
+  // pass 700 wakes it with an interrupt (vector 0x30, whose handler is a HLT).
+  const code = hex('fa 40 fb f4 eb fa');
+  const run = (jitOn: boolean) => {
+    const b = bareCpu(32);
+    b.cpu.host.decodeCache.blocks.enabled = jitOn;
+    b.load(code);
+    let pending = false;
+    const host = b.cpu.host as { -readonly [K in keyof CpuHost]: CpuHost[K] };
+    host.hasExtInt = () => pending;
+    host.ackExtInt = () => { pending = false; return 0x30; };
+    const halts: number[] = [];
+    for (let k = 0; k < 1000 && b.cpu.rip !== HANDLERS + 16 * 0x30 + 1; k++) {
+      b.cpu.run(100);
+      halts.push(b.cpu.instret);
+      if (k === 700) pending = true;
+      b.cpu.wake();
+    }
+    return { b, halts };
+  };
+  const interp = run(false), jit = run(true);
+  assert.deepEqual(jit.halts, interp.halts);
+  // Passes 0..700 halt at the HLT (4 instructions each, then the JMP); the interrupt then runs its handler's HLT.
+  assert.equal(jit.halts[0], 4);
+  assert.equal(jit.halts[700], 4 + 700 * 5);
+  assert.equal(jit.b.cpu.rip, HANDLERS + 16 * 0x30 + 1);
+  assert.equal(jit.b.cpu.gpr[0], 701);
+  const frame = jit.b.peek(jit.b.cpu.gpr[4], 4);
+  assert.equal(frame[0] | (frame[1] << 8) | (frame[2] << 16), CODE + 4, 'EIP after the HLT');
+  const blk = jit.b.cpu.host.decodeCache.blocks.page(CODE).blocks[0];
+  assert.equal(blk?.n, 4, 'cli; inc; sti; hlt in one block');
+  sameState(interp.b, jit.b);
+});
