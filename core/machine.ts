@@ -209,6 +209,10 @@ export class Machine implements CpuHost, MsrHost {
     return this.vmm.boundary(c);
   }
 
+  boundaryIdle(): boolean {
+    return this.vmm.rendezvous === null;
+  }
+
   readCr8(c: Cpu): number {
     return (this.lapics[c.index].tpr >>> 4) & 0xf;
   }

@@ -43,6 +43,8 @@ export interface CpuHost {
    * pending work for this vCPU (rendezvous, a deferred INIT). True = leave the run loop.
    */
   boundary?(cpu: Cpu): boolean;
+  /** Whether boundary(cpu) would now return false and do nothing (compiled code asks: Cpu.blockBoundary). */
+  boundaryIdle?(cpu: Cpu): boolean;
   /**
    * CR8 is the local APIC's TPR in 64-bit mode (SDM vol. 3, "Task Priority in IA-32e Mode"):
    * CR8[3:0] reads TPR[7:4]; a write sets TPR[7:4] and clears TPR[3:0]. Absent: a bare CPU keeps CR8 itself.
@@ -364,11 +366,13 @@ export class Cpu {
     const page = this.fetchBlocks;
     if (page === null) return false;
     let b = page.blocks[off];
-    if (b === undefined || b.bits !== this.bits || b.rip !== rip) {
-      if (!this.leader || ++page.heat[off] < page.threshold) return false;
+    if (b === undefined || b.bits !== this.bits || b.rip !== rip || b.rebuild) {
+      // A trace that asks to be rebuilt (Block.rebuild) is hot: built again now.
+      const again = b !== undefined && b.rebuild && b.bits === this.bits && b.rip === rip;
+      if (!again && (!this.leader || ++page.heat[off] < page.threshold)) return false;
       // The code here compiled for another RIP (one physical page at two linear addresses):
       // compiling again replaces it, so wait longer each time rather than alternate.
-      if (b !== undefined && b.bits === this.bits && page.threshold < 0x4000) page.threshold *= 2;
+      if (!again && b !== undefined && b.bits === this.bits && page.threshold < 0x4000) page.threshold *= 2;
       this.host.decodeCache.blocks.build(page, this.fetchPa, off, this.bits, this.fetchArr!, rip, this, lin);
       // Run it now: interpreting on would heat (and compile) the starts it covers, which
       // every start of code run equally often reaches at the same time.
@@ -380,7 +384,7 @@ export class Cpu {
     this.leader = true;
     let next = fn(this, end, b);
     // Chaining: a block may name its successor in the same page (direct branch or fall-through).
-    while (next !== undefined && next.fn !== null && next.bits === this.bits && next.rip === this.rip && !this.attention && this.instret + next.n <= end
+    while (next !== undefined && next.fn !== null && next.bits === this.bits && next.rip === this.rip && !next.rebuild && !this.attention && this.instret + next.n <= end
       && (this.mode64 || this.rip + (next.endPa - next.startPa) - 1 <= this.segLimit[CS])) {
       next = next.fn(this, end, next);
     }
@@ -422,11 +426,8 @@ export class Cpu {
     return this.tlbPa[idx];
   }
 
-  /**
-   * Pending interrupts and state at an instruction boundary. Returns true to leave the loop.
-   * Called by the loop when attention is set, and by compiled STI; HLT between the two.
-   */
-  checkEvents(): boolean {
+  /** Pending interrupts and state at an instruction boundary. Returns true to leave the loop. */
+  private checkEvents(): boolean {
     if (this.stopRequested || this.activity !== 'active') return true;
     if (this.host.boundary !== undefined && this.host.boundary(this)) return true;
     if (this.instret <= this.shadowUntil) return false; // keep attention: re-check next boundary
@@ -442,6 +443,22 @@ export class Cpu {
       return false;
     }
     this.attention = this.nmiPending || this.shadowUntil >= this.instret;
+    return false;
+  }
+
+  /**
+   * checkEvents for compiled code at a boundary inside its block (between STI and HLT, after
+   * an IRETQ it follows): false when checkEvents would deliver nothing and let the vCPU go on,
+   * having done what it does then; true, having changed nothing, when it would do more (an
+   * event to deliver, a stop, a rendezvous): the block then returns, and the loop's own
+   * checkEvents acts at this same boundary.
+   */
+  blockBoundary(): boolean {
+    if (this.stopRequested || this.activity !== 'active') return true;
+    if (this.host.boundary !== undefined && (this.host.boundaryIdle === undefined || !this.host.boundaryIdle(this))) return true;
+    if (this.instret <= this.shadowUntil) return false;
+    if ((this.nmiPending && !this.nmiBlocked) || ((this.flags & IF) && this.host.hasExtInt(this.index))) return true;
+    this.attention = this.nmiPending;
     return false;
   }
 

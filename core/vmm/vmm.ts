@@ -498,7 +498,7 @@ export class Vmm implements ApicBus, IoApicSink {
     return a === 'hlt' || a === 'wait-for-sipi' ? 'SLEEPING' : 'IDLE';
   }
 
-  /** At an instruction boundary with attention set: pending INIT, rendezvous. True = leave the loop. */
+  /** At an instruction boundary with attention set: pending INIT, rendezvous. True = leave the loop. Does nothing without a rendezvous (Machine.boundaryIdle). */
   boundary(c: Cpu): boolean {
     const r = this.rendezvous;
     if (r === null) return false;

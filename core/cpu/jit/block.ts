@@ -11,10 +11,10 @@ import type { BlockPage } from './cache';
 import { K_IMM, K_MEM, K_NONE, K_REG, K_XMM } from '../regs';
 
 /** How a trace goes on after one of its instructions (cache.ts builds them, compile.ts compiles them). */
-export const LINK_NONE = 0, LINK_NEXT = 1, LINK_JMP = 2, LINK_CALL = 3, LINK_RET = 4, LINK_TAKEN = 5, LINK_FALL = 6;
+export const LINK_NONE = 0, LINK_NEXT = 1, LINK_JMP = 2, LINK_CALL = 3, LINK_RET = 4, LINK_TAKEN = 5, LINK_FALL = 6, LINK_IRET = 7;
 
 export interface TraceLink {
-  /** LINK_NEXT (the next instruction, in another page), _JMP, _CALL, _RET, _TAKEN or _FALL (a conditional branch's way). */
+  /** LINK_NEXT (the next instruction, in another page), _JMP, _CALL, _RET, _TAKEN or _FALL (a conditional branch's way), _IRET. */
   kind: number;
   /** Linear offset of the code that follows, from the block start. */
   target: number;
@@ -51,6 +51,14 @@ export class Block {
   others: BlockPage[] | null = null;
   /** This machine's objects the compiled code uses (its page, instructions): see Emitter.m. */
   k: unknown[] = NO_LOCALS;
+  /**
+   * A trace that ends with IRETQ: where it last returned and how many times in a row before
+   * that (noteIret). Once it always returns to one place the trace asks to be rebuilt
+   * (`rebuild`, Cpu.runBlock), and the new one follows the IRETQ there (cache.ts).
+   */
+  iretTarget = NaN;
+  iretSame = 0;
+  rebuild = false;
   constructor(
     /** Compiled code; null marks a start the JIT declined (interpreted, never retried until invalidated). */
     public fn: BlockFn | null,
@@ -67,6 +75,15 @@ export class Block {
      */
     readonly rip: number,
   ) {}
+}
+
+/** Executions in a row to one return address that make the JIT follow a RET it did not see called, or a trace's IRETQ. */
+export const RET_SAME = 64;
+
+/** Records where the IRETQ that ends trace b returned (Block.iretTarget). */
+export function noteIret(b: Block, target: number): void {
+  if (target !== b.iretTarget) { b.iretTarget = target; b.iretSame = 0; }
+  else if (++b.iretSame === RET_SAME) b.rebuild = true;
 }
 
 /** Longest block, in instructions. */

@@ -13,9 +13,9 @@ import type { PhysicalMemory } from '../../memory/physical';
 import { Mnemonic } from '../iced';
 import { byCode } from '../decode';
 import { K_MEM } from '../regs';
-import { Block, JCC, MAX_BLOCK, MAX_TRACE, MAX_TRACE_PAGES, continuesBlock, isRelCall, isRelJmp } from './block';
+import { Block, JCC, MAX_BLOCK, MAX_TRACE, MAX_TRACE_PAGES, RET_SAME, continuesBlock, isRelCall, isRelJmp } from './block';
 import type { TraceStep } from './block';
-import { LINK_CALL, LINK_FALL, LINK_JMP, LINK_NEXT, LINK_NONE, LINK_RET, LINK_TAKEN } from './block';
+import { LINK_CALL, LINK_FALL, LINK_IRET, LINK_JMP, LINK_NEXT, LINK_NONE, LINK_RET, LINK_TAKEN } from './block';
 import { compileBlock } from './compile';
 
 /**
@@ -92,6 +92,9 @@ export class BlockCache {
     const visited = new Set<number>();
     let terminated = false;
     const max = trace ? MAX_TRACE : MAX_BLOCK;
+    // Rebuilding a trace whose IRETQ always returns to one place (noteIret): its first IRETQ goes there.
+    const prev = page.blocks[off];
+    let iretTarget = trace && prev !== undefined && prev.rebuild ? prev.iretTarget : NaN;
     while (insns.length < max && o < 4096) {
       let i = curArr[o];
       if (i === undefined || i.bits !== bits) {
@@ -107,9 +110,10 @@ export class BlockCache {
       if (!i.endsBlock) {
         target = next;
       } else if (trace) {
-        kind = followable(i, returns.length > 0);
+        kind = followable(i, returns.length > 0, iretTarget === iretTarget);
         if (kind === LINK_JMP || kind === LINK_CALL || kind === LINK_TAKEN) target = next + i.rel;
         else if (kind === LINK_RET) target = returns.length > 0 ? returns[returns.length - 1] : i.retTarget - lin!;
+        else if (kind === LINK_IRET) { target = iretTarget - lin!; iretTarget = NaN; }
         else if (kind === LINK_FALL) target = next;
       }
       if (target !== target) { // NaN: a block end the trace does not follow
@@ -245,17 +249,17 @@ function intersects(b: Block, pa: number, len: number): boolean {
   return false;
 }
 
-/** Executions in a row to one return address (Insn.retSame) that make the JIT follow a RET it did not see called. */
-const RET_SAME = 64;
 
 /**
  * How a trace may go on after a block-ending instruction of the natural (8-byte) operand
  * size: a direct JMP or CALL, a RET when the trace made the call it returns to (`inCall`)
- * or when it has returned to one place at least RET_SAME times in a row,
+ * or when it has returned to one place at least RET_SAME times in a row, an IRETQ when `iret`
+ * (the trace this one replaces saw it return to one place: Block.iretTarget),
  * or a conditional branch the interpreter saw go the same way at least 15 times in 16 (of
  * at least 64); LINK_NONE otherwise.
  */
-function followable(i: Insn, inCall: boolean): number {
+function followable(i: Insn, inCall: boolean, iret: boolean): number {
+  if (i.mnem === Mnemonic.Iretq && !i.lock) return iret ? LINK_IRET : LINK_NONE;
   if (i.lock || byCode[i.code] !== undefined || i.opSize !== 8) return LINK_NONE;
   if (isRelJmp(i)) return LINK_JMP;
   if (isRelCall(i)) return LINK_CALL;

@@ -19,7 +19,7 @@ import { K_IMM, K_MEM, K_REG, CF, OF, SF, ZF, CS, FS, ARITH_FLAGS } from '../reg
 import { SC_FLAT, SC_WRITE } from '../cpu';
 import { L_ADD, L_DEC, L_INC, L_LOGIC, L_NONE, L_SUB, PARITY } from '../flags';
 import { Emitter, P_EAGER } from './emit';
-import { Block, BlockFn, JCC, isRelCall, isRelJmp, LINK_CALL, LINK_JMP, LINK_NEXT, LINK_RET, LINK_TAKEN } from './block';
+import { Block, BlockFn, JCC, isRelCall, isRelJmp, LINK_CALL, LINK_IRET, LINK_JMP, LINK_NEXT, LINK_RET, LINK_TAKEN, noteIret } from './block';
 import type { TraceLink, TraceStep } from './block';
 import type { BlockPage } from './cache';
 import { fastCond } from './fast';
@@ -61,6 +61,8 @@ class Compiler {
   readonly startOff: number;
   /** Some instruction uses the inline memory fast paths (mem.ts): the block declares their locals. */
   mem = false;
+  /** The trace follows an IRETQ: the block notes its CPL at entry (cpl0), which the IRETQ must keep. */
+  cplLocal = false;
   /**
    * The current instruction's fault point as an expression (the instret store), for its
    * slow paths: fast paths neither fault nor reach devices, so they need none (mem.ts).
@@ -599,19 +601,23 @@ class Compiler {
   // ---- block end -------------------------------------------------------------------------
 
   /** Calls the interpreter handler of instruction j; a terminator leaves the block after it. */
-  callHandler(j: number, i: Insn, last: boolean): void {
+  callHandler(j: number, i: Insn, last: boolean, followed = false): void {
     const e = this.e;
     e.flush();
     const next = `rip0 + ${this.next(j)}`;
     e.emit(`c.rip = rip0 + ${this.offs[j]}; c.nextRip = ${next};`);
     e.faultPoint(j);
     e.emit(`${e.k(i.exec)}(c, ${e.m(i)});`);
-    if (last) e.emit(`c.rip = c.nextRip; c.instret = base + ${j + 1}; return;`);
+    if (last && i.mnem === Mnemonic.Iretq && this.steps !== null) {
+      // A trace's IRETQ: where it returns, so that a trace that always returns one place is rebuilt to follow it.
+      e.emit(`c.rip = c.nextRip; c.instret = base + ${j + 1}; ${e.k(noteIret)}(B, c.rip); return;`);
+    } else if (last) e.emit(`c.rip = c.nextRip; c.instret = base + ${j + 1}; return;`);
+    else if (followed) e.emit(`c.rip = c.nextRip; c.instret = base + ${j + 1}; if (B.dead) return;`);
     else if (i.mnem === Mnemonic.Sti && j === this.n - 2) {
       // STI; HLT (cache.ts): at the boundary between them the loop would call checkEvents,
-      // which inside the shadow this STI opened delivers nothing (it may only leave: a stop,
-      // a rendezvous); then it would step the HLT. The same here, without the trip out.
-      e.emit(`c.rip = c.nextRip; c.instret = base + ${j + 1}; if (B.dead || c.rip !== ${next} || c.shadowUntil !== base + ${j + 1} || c.checkEvents()) return;`);
+      // which inside the shadow this STI opened delivers nothing; then it would step the HLT.
+      // The same here, without the trip out (blockBoundary: anything else, and the loop acts).
+      e.emit(`c.rip = c.nextRip; c.instret = base + ${j + 1}; if (B.dead || c.rip !== ${next} || c.shadowUntil !== base + ${j + 1} || c.blockBoundary()) return;`);
     }
     else e.emit(`if (c.attention || B.dead || c.nextRip !== ${next}) { c.rip = c.nextRip; c.instret = base + ${j + 1}; return; }`);
   }
@@ -693,6 +699,15 @@ class Compiler {
         e.faultPoint(j); // for the branch below (a non-canonical return address)
         e.emit(`if (${mismatch}) { const t = ipH * 4294967296 + (ip >>> 0); ${e.flushText()} ${e.k(noteReturn)}(${e.m(i)}, t); ${this.branchCode('t', 8)} c.instret = base + ${j + 1}; return c.nextBlock(); }`);
         e.emit(`if (chk) { chk = false; if (c.attention || B.dead) ${this.exitTo(j, target, '')} } }`);
+        break;
+      }
+      case LINK_IRET: {
+        // Its handler, then what the loop would do at the boundary after it (blockBoundary: IF
+        // has just risen), and on where it has always returned if it went there, at this CPL
+        // and in 64-bit mode (what the rest of the trace was compiled for). Else the loop goes on.
+        this.callHandler(j, i, false, true);
+        this.cplLocal = true;
+        e.emit(`if (c.attention && (c.blockBoundary() || c.attention)) return; if (c.rip !== ${abs} || c.cpl !== cpl0 || !c.mode64) return;`);
         break;
       }
       default: { // LINK_TAKEN, LINK_FALL
@@ -782,7 +797,7 @@ class Compiler {
     const consts = e.consts.map((_, id) => `const k${id} = G[${id}];`).join('\n');
     return `${consts}
 return function block(c, end, B) {
-  const g = c.gpr, K = B.k, P = ${page};${this.mem ? `\n  ${MEM_LOCALS}` : ''}
+  const g = c.gpr, K = B.k, P = ${page};${this.cplLocal ? ' const cpl0 = c.cpl;' : ''}${this.mem ? `\n  ${MEM_LOCALS}` : ''}
   const rip0 = ${this.block.rip};
   let base = c.instret;
   let fa = 0, fb = 0, fr = 0, faH = 0, fbH = 0, frH = 0, fcf = 0, fof = 0;

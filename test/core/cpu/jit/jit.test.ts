@@ -245,3 +245,41 @@ test('STI; HLT compiles into one block: the HLT runs in the shadow, and an inter
   assert.equal(blk?.n, 4, 'cli; inc; sti; hlt in one block');
   sameState(interp.b, jit.b);
 });
+
+test('a trace follows the IRETQ of an interrupt handler back into the idle loop it always returns to, and leaves where it returns elsewhere', () => {
+  // Idle loop at CODE: sti; hlt; cli; inc rax; jmp CODE. Vector 0x30: inc rbx; iretq.
+  // Another idle loop at CODE + 0x100: sti; hlt; cli; inc rcx; jmp CODE + 0x100.
+  const idle = hex('fb f4 fa 48 ff c0 eb f8');
+  const other = hex('fb f4 fa 48 ff c1 eb f8');
+  const HANDLER = HANDLERS + 16 * 0x30;
+  const run = (jitOn: boolean) => {
+    const b = bareCpu(64);
+    b.cpu.host.decodeCache.blocks.enabled = jitOn;
+    b.load(idle);
+    b.poke(CODE + 0x100, other);
+    b.poke(HANDLER, hex('48 ff c3 48 cf'));
+    let pending = false;
+    const host = b.cpu.host as { -readonly [K in keyof CpuHost]: CpuHost[K] };
+    host.hasExtInt = () => pending;
+    host.ackExtInt = () => { pending = false; return 0x30; };
+    const halts: string[] = [];
+    for (let k = 0; k < 2000; k++) {
+      // From interrupt 1500 on, the vCPU idles in the other loop: the IRETQ returns there.
+      if (k === 1500) { b.cpu.rip = CODE + 0x100; b.cpu.activity = 'active'; }
+      b.cpu.run(1000);
+      halts.push(`${b.cpu.instret}@${b.cpu.rip.toString(16)}`);
+      pending = true;
+      b.cpu.wake();
+    }
+    return { b, halts };
+  };
+  const interp = run(false), jit = run(true);
+  assert.deepEqual(jit.halts, interp.halts);
+  assert.ok(jit.b.cpu.gpr[3] >= 1990, `the handler ran ${jit.b.cpu.gpr[3]} times`);
+  assert.ok(jit.b.cpu.gpr[0] > 1400 && jit.b.cpu.gpr[1] > 400, 'both loops ran');
+  // The handler's trace: inc, iretq, then cli; inc rax; jmp; sti; hlt of the loop it returned to.
+  const blk = jit.b.cpu.host.decodeCache.blocks.page(HANDLER - (HANDLER % 4096)).blocks[HANDLER % 4096];
+  assert.ok(blk?.fn);
+  assert.ok(blk.n >= 7, `the handler's trace has ${blk.n} instructions`);
+  sameState(interp.b, jit.b);
+});
