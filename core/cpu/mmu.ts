@@ -10,6 +10,8 @@ import { CR0_PG, CR0_WP, CR4_PAE, CR4_PSE, CR4_PGE, EFER_LMA, EFER_NXE, GP, PF_V
 export const TLB_SIZE = 1024;
 /** Cpu.tlbRam of a page that is not plain RAM below 2 GiB. */
 export const NOT_RAM = -0x40000000;
+/** Cpu.tlbRam of the page whose aligned 4-byte accesses go to PhysicalMemory.dev32 (the xAPIC page). */
+export const PAGE32 = -0x60000000;
 /** Cpu.tlbKey of an empty entry: no canonical page number gives it. */
 export const NO_KEY = 0x40000000;
 
@@ -206,7 +208,8 @@ function setEntry(c: Cpu, idx: number, vpn: number, pagePa: number, perm: number
   c.tlbTag[idx] = vpn;
   c.tlbKey[idx] = tlbKey(vpn);
   c.tlbPa[idx] = pagePa;
-  c.tlbRam[idx] = pagePa + 4096 <= Math.min(c.host.phys.size, 0x80000000) ? pagePa : NOT_RAM;
+  const phys = c.host.phys;
+  c.tlbRam[idx] = pagePa + 4096 <= Math.min(phys.size, 0x80000000) ? pagePa : pagePa === phys.page32 ? PAGE32 : NOT_RAM;
   c.tlbPerm[idx] = perm;
   c.tlbLarge[idx] = large;
 }

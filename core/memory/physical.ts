@@ -110,9 +110,10 @@ export class PhysicalMemory {
    * the MMIO bus (the xAPIC page: a dozen accesses per IPI). The device gives the same
    * results, and makes the same accesses, as the bus would.
    */
-  private page32 = -1;
-  private dev32: Mmio32Device | null = null;
+  page32 = -1;
+  dev32: Mmio32Device | null = null;
 
+  /** Before any vCPU runs: the TLB notes the page when it maps it (mmu.ts PAGE32), for the JIT. */
   mapPage32(pa: number, dev: Mmio32Device): void {
     if (pa < this.size || (pa & 0xfff) !== 0) throw new RangeError(`0x${pa.toString(16)} is not a page beyond RAM`);
     this.page32 = pa;

@@ -5,7 +5,7 @@
 // calls the Cpu's own method, which does the whole access again from the start: a fast
 // path changes no state before it knows it can finish, so both ways give the same result,
 // the same faults and the same device accesses.
-import { TLB_SIZE, tlbKey } from '../mmu';
+import { PAGE32, TLB_SIZE, tlbKey } from '../mmu';
 import { PAGE_RAM, PAGE_SPECIAL } from '../../memory/physical';
 import { SC_FLAT, SC_WRITE } from '../cpu';
 import { A_DB, SS } from '../regs';
@@ -17,6 +17,14 @@ import { A_DB, SS } from '../regs';
  * must the block look at c.attention and B.dead (compile.ts checkAfter).
  */
 export const MEM_LOCALS = 'const TK = c.tlbKey, TP = c.tlbPa, TM = c.tlbPerm, PH = c.host.phys, KD = PH.kind, DV = PH.view, U8 = PH.u8, WR = PH.written, NR = c.needR, NW = c.needW, NX = c.needX, TR = c.tlbRam; let chk = false;';
+
+/**
+ * A 4-byte access the TLB maps to PhysicalMemory's page32 (the xAPIC page): straight to its
+ * device when aligned, as PhysicalMemory.read32/write32 would send it (mmu.ts PAGE32).
+ */
+function page32(size: number, aligned: string, elsePart: string): string {
+  return size === 4 ? `if (TR[ix] === ${PAGE32} && ${aligned}) { ${elsePart} } else ` : '';
+}
 
 const MASK = TLB_SIZE - 1;
 /** Bounds of the canonical 48-bit address space (SDM vol. 1, 3.3.7.1). */
@@ -79,9 +87,10 @@ export function readMem(size: number, name: string, slowPre: string, a: Addr): s
   const decl = size === 8 ? `let ${name} = 0, ${name}H = 0;` : `let ${name} = 0;`;
   const slow = size === 8 ? `${name} = c.readLin64(${lin}); ${name}H = c.hi;` : `${name} = c.${READ[size]}(${lin});`;
   const phys = size === 8 ? `${name} = PH.read32(TP[ix] + o); ${name}H = PH.read32(TP[ix] + o + 4);` : `${name} = PH.${PHYS_READ[size]}(TP[ix] + o);`;
+  const dev = page32(size, '(o & 3) === 0', `${slowPre} ${name} = PH.dev32.read32(o) | 0;`);
   return `${decl} m: { const ix = ${a.ix}, o = ${a.o};
     if (TK[ix] === ${a.key} && (TM[ix] & NR) === NR && o <= ${4096 - size}) { const pa = TR[ix] + o;
-      if (pa >= 0 && (KD[pa >>> 12] & ${PAGE_SPECIAL}) === 0) { ${load(size, name)} } else { ${slowPre} ${phys} } break m; }
+      if (pa >= 0 && (KD[pa >>> 12] & ${PAGE_SPECIAL}) === 0) { ${load(size, name)} } else ${dev}{ ${slowPre} ${phys} } break m; }
     ${slowPre} ${slow} }`;
 }
 
@@ -90,9 +99,10 @@ export function writeMem(size: number, v: string, hi: string, slowPre: string, a
   const lin = a.lin;
   const slow = size === 8 ? `c.writeLin64(${lin}, ${v}, ${hi});` : `c.${WRITE[size]}(${lin}, ${v});`;
   const phys = size === 8 ? `PH.write32(TP[ix] + o, ${v}); PH.write32(TP[ix] + o + 4, ${hi});` : `PH.${PHYS_WRITE[size]}(TP[ix] + o, ${v});`;
+  const dev = page32(size, '(o & 3) === 0', `${slowPre} PH.dev32.write32(o, ${v});`);
   return `m: { const ix = ${a.ix}, o = ${a.o};
     if (TK[ix] === ${a.key} && (TM[ix] & NW) === NW && o <= ${4096 - size}) { const pa = TR[ix] + o;
-      if (pa >= 0 && KD[pa >>> 12] === ${PAGE_RAM}) { ${store(size, v, hi)} WR[pa >>> 12] = 1; } else { ${slowPre} ${phys} } break m; }
+      if (pa >= 0 && KD[pa >>> 12] === ${PAGE_RAM}) { ${store(size, v, hi)} WR[pa >>> 12] = 1; } else ${dev}{ ${slowPre} ${phys} } break m; }
     ${slowPre} ${slow} }`;
 }
 
