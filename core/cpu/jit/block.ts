@@ -11,10 +11,10 @@ import type { BlockPage } from './cache';
 import { K_IMM, K_MEM, K_NONE, K_REG, K_XMM } from '../regs';
 
 /** How a trace goes on after one of its instructions (cache.ts builds them, compile.ts compiles them). */
-export const LINK_NONE = 0, LINK_NEXT = 1, LINK_JMP = 2, LINK_CALL = 3, LINK_RET = 4, LINK_TAKEN = 5, LINK_FALL = 6, LINK_IRET = 7;
+export const LINK_NONE = 0, LINK_NEXT = 1, LINK_JMP = 2, LINK_CALL = 3, LINK_RET = 4, LINK_TAKEN = 5, LINK_FALL = 6, LINK_IRET = 7, LINK_IJMP = 8;
 
 export interface TraceLink {
-  /** LINK_NEXT (the next instruction, in another page), _JMP, _CALL, _RET, _TAKEN or _FALL (a conditional branch's way), _IRET. */
+  /** LINK_NEXT (the next instruction, in another page), _JMP, _CALL, _RET, _TAKEN or _FALL (a conditional branch's way), _IRET, _IJMP (an IRETQ or a JMP through a register, to where it always went). */
   kind: number;
   /** Linear offset of the code that follows, from the block start. */
   target: number;
@@ -38,6 +38,7 @@ export interface TraceStep {
 export type BlockFn = (c: Cpu, end: number, b: Block) => Block | undefined;
 
 const NO_LOCALS: unknown[] = [];
+const NO_FOLLOWS: number[] = [];
 
 export class Block {
   /** Set when a write hits the block's bytes: the running block leaves at its next check. */
@@ -52,13 +53,16 @@ export class Block {
   /** This machine's objects the compiled code uses (its page, instructions): see Emitter.m. */
   k: unknown[] = NO_LOCALS;
   /**
-   * A trace that ends with IRETQ: where it last returned and how many times in a row before
-   * that (noteIret). Once it always returns to one place the trace asks to be rebuilt
-   * (`rebuild`, Cpu.runBlock), and the new one follows the IRETQ there (cache.ts).
+   * A trace that ends with an IRETQ or a JMP through a register (an interrupt handler's end,
+   * a dispatcher's tail call): where it last went and how many times in a row before that
+   * (noteExit). Once it always goes to one place the trace asks to be rebuilt (`rebuild`,
+   * Cpu.runBlock), and the new one follows it there (cache.ts).
    */
-  iretTarget = NaN;
-  iretSame = 0;
+  exitTarget = NaN;
+  exitSame = 0;
   rebuild = false;
+  /** Where the trace follows its IRETQs and indirect JMPs, in order (the rebuilt one follows these, then exitTarget). */
+  follows: number[] = NO_FOLLOWS;
   constructor(
     /** Compiled code; null marks a start the JIT declined (interpreted, never retried until invalidated). */
     public fn: BlockFn | null,
@@ -80,10 +84,15 @@ export class Block {
 /** Executions in a row to one return address that make the JIT follow a RET it did not see called, or a trace's IRETQ. */
 export const RET_SAME = 64;
 
-/** Records where the IRETQ that ends trace b returned (Block.iretTarget). */
-export function noteIret(b: Block, target: number): void {
-  if (target !== b.iretTarget) { b.iretTarget = target; b.iretSame = 0; }
-  else if (++b.iretSame === RET_SAME) b.rebuild = true;
+/** Records where the IRETQ or indirect JMP that ends trace b went (Block.exitTarget). */
+export function noteExit(b: Block, target: number): void {
+  if (target !== b.exitTarget) { b.exitTarget = target; b.exitSame = 0; }
+  else if (++b.exitSame === RET_SAME) b.rebuild = true;
+}
+
+/** A JMP through a 64-bit register (the trace builder may follow it: LINK_IJMP). */
+export function isRegJmp64(i: Insn): boolean {
+  return i.mnem === Mnemonic.Jmp && i.k0 === K_REG && i.opSize === 8 && !i.lock;
 }
 
 /** Longest block, in instructions. */

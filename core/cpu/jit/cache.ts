@@ -15,7 +15,7 @@ import { byCode } from '../decode';
 import { K_MEM } from '../regs';
 import { Block, JCC, MAX_BLOCK, MAX_TRACE, MAX_TRACE_PAGES, RET_SAME, continuesBlock, isRelCall, isRelJmp } from './block';
 import type { TraceStep } from './block';
-import { LINK_CALL, LINK_FALL, LINK_IRET, LINK_JMP, LINK_NEXT, LINK_NONE, LINK_RET, LINK_TAKEN } from './block';
+import { LINK_CALL, LINK_FALL, LINK_IJMP, LINK_IRET, LINK_JMP, LINK_NEXT, LINK_NONE, LINK_RET, LINK_TAKEN, isRegJmp64 } from './block';
 import { compileBlock } from './compile';
 
 /**
@@ -92,9 +92,11 @@ export class BlockCache {
     const visited = new Set<number>();
     let terminated = false;
     const max = trace ? MAX_TRACE : MAX_BLOCK;
-    // Rebuilding a trace whose IRETQ always returns to one place (noteIret): its first IRETQ goes there.
+    // Rebuilding a trace whose last IRETQ or indirect JMP always went one place (noteExit): the
+    // new one follows those the old one followed, and that one, each where it went.
     const prev = page.blocks[off];
-    let iretTarget = trace && prev !== undefined && prev.rebuild ? prev.iretTarget : NaN;
+    const plan = trace && prev !== undefined && prev.rebuild ? prev.follows.concat(prev.exitTarget) : [];
+    const follows: number[] = [];
     while (insns.length < max && o < 4096) {
       let i = curArr[o];
       if (i === undefined || i.bits !== bits) {
@@ -110,10 +112,10 @@ export class BlockCache {
       if (!i.endsBlock) {
         target = next;
       } else if (trace) {
-        kind = followable(i, returns.length > 0, iretTarget === iretTarget);
+        kind = followable(i, returns.length > 0, follows.length < plan.length);
         if (kind === LINK_JMP || kind === LINK_CALL || kind === LINK_TAKEN) target = next + i.rel;
         else if (kind === LINK_RET) target = returns.length > 0 ? returns[returns.length - 1] : i.retTarget - lin!;
-        else if (kind === LINK_IRET) { target = iretTarget - lin!; iretTarget = NaN; }
+        else if (kind === LINK_IRET || kind === LINK_IJMP) { target = plan[follows.length] - lin!; follows.push(plan[follows.length]); }
         else if (kind === LINK_FALL) target = next;
       }
       if (target !== target) { // NaN: a block end the trace does not follow
@@ -185,6 +187,7 @@ export class BlockCache {
       }
       if (others.length > 0) b.others = others;
     }
+    if (follows.length > 0) b.follows = follows;
     b.fn = compileBlock(insns, bits, b, page, terminated, trace ? steps : null);
     this.compiled++;
     if (spans.length > 2) this.traces++;
@@ -253,13 +256,14 @@ function intersects(b: Block, pa: number, len: number): boolean {
 /**
  * How a trace may go on after a block-ending instruction of the natural (8-byte) operand
  * size: a direct JMP or CALL, a RET when the trace made the call it returns to (`inCall`)
- * or when it has returned to one place at least RET_SAME times in a row, an IRETQ when `iret`
- * (the trace this one replaces saw it return to one place: Block.iretTarget),
+ * or when it has returned to one place at least RET_SAME times in a row, an IRETQ or a JMP
+ * through a register when `exit` (the trace this one replaces saw it go one place: Block.exitTarget),
  * or a conditional branch the interpreter saw go the same way at least 15 times in 16 (of
  * at least 64); LINK_NONE otherwise.
  */
-function followable(i: Insn, inCall: boolean, iret: boolean): number {
-  if (i.mnem === Mnemonic.Iretq && !i.lock) return iret ? LINK_IRET : LINK_NONE;
+function followable(i: Insn, inCall: boolean, exit: boolean): number {
+  if (i.mnem === Mnemonic.Iretq && !i.lock) return exit ? LINK_IRET : LINK_NONE;
+  if (isRegJmp64(i) && byCode[i.code] === undefined) return exit ? LINK_IJMP : LINK_NONE;
   if (i.lock || byCode[i.code] !== undefined || i.opSize !== 8) return LINK_NONE;
   if (isRelJmp(i)) return LINK_JMP;
   if (isRelCall(i)) return LINK_CALL;

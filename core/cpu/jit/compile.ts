@@ -19,7 +19,7 @@ import { K_IMM, K_MEM, K_REG, CF, OF, SF, ZF, CS, FS, ARITH_FLAGS } from '../reg
 import { SC_FLAT, SC_WRITE } from '../cpu';
 import { L_ADD, L_DEC, L_INC, L_LOGIC, L_NONE, L_SUB, PARITY } from '../flags';
 import { Emitter, P_EAGER } from './emit';
-import { Block, BlockFn, JCC, isRelCall, isRelJmp, LINK_CALL, LINK_IRET, LINK_JMP, LINK_NEXT, LINK_RET, LINK_TAKEN, noteIret } from './block';
+import { Block, BlockFn, JCC, isRelCall, isRelJmp, LINK_CALL, LINK_IJMP, LINK_IRET, LINK_JMP, LINK_NEXT, LINK_RET, LINK_TAKEN, noteExit } from './block';
 import type { TraceLink, TraceStep } from './block';
 import type { BlockPage } from './cache';
 import { fastCond } from './fast';
@@ -610,7 +610,7 @@ class Compiler {
     e.emit(`${e.k(i.exec)}(c, ${e.m(i)});`);
     if (last && i.mnem === Mnemonic.Iretq && this.steps !== null) {
       // A trace's IRETQ: where it returns, so that a trace that always returns one place is rebuilt to follow it.
-      e.emit(`c.rip = c.nextRip; c.instret = base + ${j + 1}; ${e.k(noteIret)}(B, c.rip); return;`);
+      e.emit(`c.rip = c.nextRip; c.instret = base + ${j + 1}; ${e.k(noteExit)}(B, c.rip); return;`);
     } else if (last) e.emit(`c.rip = c.nextRip; c.instret = base + ${j + 1}; return;`);
     else if (followed) e.emit(`c.rip = c.nextRip; c.instret = base + ${j + 1}; if (B.dead) return;`);
     else if (i.mnem === Mnemonic.Sti && j === this.n - 2) {
@@ -710,6 +710,16 @@ class Compiler {
         e.emit(`if (c.attention && (c.blockBoundary() || c.attention)) return; if (c.rip !== ${abs} || c.cpl !== cpl0 || !c.mode64) return;`);
         break;
       }
+      case LINK_IJMP: {
+        // A JMP through a register to where it always went: on if the register holds that
+        // address, else the branch as the interpreter makes it (a target elsewhere may fault).
+        const [tl, th] = halves(abs);
+        const r = i.r0;
+        e.emit(`if (g[${r}] !== ${tl} || g[${r + 16}] !== ${th}) { ${e.flushText()}`);
+        e.faultPoint(j);
+        e.emit(`${this.branchCode(`g[${r + 16}] * 4294967296 + (g[${r}] >>> 0)`, 8)} c.instret = base + ${j + 1}; return c.nextBlock(); }`);
+        break;
+      }
       default: { // LINK_TAKEN, LINK_FALL
         const taken = link.kind === LINK_TAKEN;
         const other = taken ? this.next(j) : this.next(j) + i.rel;
@@ -760,7 +770,9 @@ class Compiler {
       e.faultPoint(j);
       const r = i.r0;
       const t = i.opSize === 8 ? `g[${r + 16}] * 4294967296 + (g[${r}] >>> 0)` : `(g[${r}] >>> 0)`;
-      e.emit(`${this.branchCode(t, i.opSize)} c.instret = base + ${j + 1}; return c.nextBlock();`);
+      // In a trace, where it goes: one that always goes one place is rebuilt to follow it (LINK_IJMP).
+      const note = this.steps !== null && i.opSize === 8 ? `${e.k(noteExit)}(B, c.rip);` : '';
+      e.emit(`${this.branchCode(t, i.opSize)} c.instret = base + ${j + 1}; ${note} return c.nextBlock();`);
       return;
     }
     if (i.mnem === Mnemonic.Ret && i.nops === 0 && !i.lock && byCode[i.code] === undefined) {

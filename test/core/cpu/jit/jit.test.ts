@@ -283,3 +283,31 @@ test('a trace follows the IRETQ of an interrupt handler back into the idle loop 
   assert.ok(blk.n >= 7, `the handler's trace has ${blk.n} instructions`);
   sameState(interp.b, jit.b);
 });
+
+test('a trace follows a JMP through a register to where it always went, and leaves where it goes elsewhere', () => {
+  // loop (CODE): inc rax; jmp rdx. At CODE + 0x40: inc rbx; dec ecx; jnz loop; hlt.
+  // At CODE + 0x80: inc rsi; dec ecx; jnz loop; hlt. RDX switches between them mid-run.
+  const code = new Array<number>(0xa0).fill(0x90);
+  code.splice(0, 5, ...hex('48 ff c0 ff e2'));
+  code.splice(0x40, 12, ...hex('48 ff c3 ff c9 0f 85 b5 ff ff ff f4'));
+  code.splice(0x80, 12, ...hex('48 ff c6 ff c9 0f 85 75 ff ff ff f4'));
+  const run = (jitOn: boolean) => {
+    const b = bareCpu(64);
+    b.cpu.host.decodeCache.blocks.enabled = jitOn;
+    b.load(code);
+    b.cpu.gpr[1] = 3000;
+    b.cpu.gpr[2] = CODE + 0x40;
+    b.cpu.run(6000);
+    const mid = b.cpu.host.decodeCache.blocks.page(CODE).live.filter((x) => x.follows.includes(CODE + 0x40)).length;
+    b.cpu.gpr[2] = CODE + 0x80;
+    b.cpu.run(100_000);
+    return { b, mid };
+  };
+  const interp = run(false), jit = run(true);
+  assert.equal(jit.b.cpu.activity, 'hlt');
+  assert.equal(jit.b.cpu.gpr[0], 3000);
+  assert.equal(jit.b.cpu.gpr[3] + jit.b.cpu.gpr[6], 3000);
+  assert.ok(jit.b.cpu.gpr[6] > 1000, 'the second target ran');
+  assert.ok(jit.mid > 0, 'a trace followed the JMP');
+  sameState(interp.b, jit.b);
+});
