@@ -21,6 +21,18 @@ function sameState(a: Bare, b: Bare): void {
   assert.equal(a.cpu.host.decodeCache.blocks.compiled, 0);
 }
 
+/** A bare vCPU, JIT on or off, with `code` loaded and an interrupt line: raise() makes vector 0x30 pending. */
+function withLine(mode: 32 | 64, jitOn: boolean, code: ArrayLike<number>): { b: Bare; raise: () => void } {
+  const b = bareCpu(mode);
+  b.cpu.host.decodeCache.blocks.enabled = jitOn;
+  b.load(code);
+  let pending = false;
+  const host = b.cpu.host as { -readonly [K in keyof CpuHost]: CpuHost[K] };
+  host.hasExtInt = () => pending;
+  host.ackExtInt = () => { pending = false; return 0x30; };
+  return { b, raise: () => { pending = true; } };
+}
+
 describe('self-modifying code', () => {
   test('a hot loop patched by another block runs the new instruction', () => {
     // mov ecx, 5000; xor eax, eax; loop: add eax, 1 (patched to add eax, 2 when ecx = 1000);
@@ -115,19 +127,13 @@ describe('interrupts and budgets', () => {
 
   test('an interrupt raised between slices reaches a vCPU spinning in a compiled self-loop', () => {
     const run = (jitOn: boolean) => {
-      const b = bareCpu(32);
-      b.cpu.host.decodeCache.blocks.enabled = jitOn;
-      b.load(code);
-      let pending = false;
-      const host = b.cpu.host as { -readonly [K in keyof CpuHost]: CpuHost[K] };
-      host.hasExtInt = () => pending;
-      host.ackExtInt = () => { pending = false; return 0x30; };
+      const { b, raise } = withLine(32, jitOn, code);
       b.cpu.gpr[0] = 0;
       b.cpu.rip = SPIN;
       b.cpu.flags |= 0x200;
       // Budgets are exact in both: every slice retires what it was given.
       for (let k = 0; k < 1000; k++) assert.equal(b.cpu.run(997), 997);
-      pending = true; b.cpu.attention = true;
+      raise(); b.cpu.attention = true;
       b.cpu.run(10);
       return b;
     };
@@ -216,18 +222,12 @@ test('STI; HLT compiles into one block: the HLT runs in the shadow, and an inter
   // pass 700 wakes it with an interrupt (vector 0x30, whose handler is a HLT).
   const code = hex('fa 40 fb f4 eb fa');
   const run = (jitOn: boolean) => {
-    const b = bareCpu(32);
-    b.cpu.host.decodeCache.blocks.enabled = jitOn;
-    b.load(code);
-    let pending = false;
-    const host = b.cpu.host as { -readonly [K in keyof CpuHost]: CpuHost[K] };
-    host.hasExtInt = () => pending;
-    host.ackExtInt = () => { pending = false; return 0x30; };
+    const { b, raise } = withLine(32, jitOn, code);
     const halts: number[] = [];
     for (let k = 0; k < 1000 && b.cpu.rip !== HANDLERS + 16 * 0x30 + 1; k++) {
       b.cpu.run(100);
       halts.push(b.cpu.instret);
-      if (k === 700) pending = true;
+      if (k === 700) raise();
       b.cpu.wake();
     }
     return { b, halts };
@@ -253,22 +253,16 @@ test('a trace follows the IRETQ of an interrupt handler back into the idle loop 
   const other = hex('fb f4 fa 48 ff c1 eb f8');
   const HANDLER = HANDLERS + 16 * 0x30;
   const run = (jitOn: boolean) => {
-    const b = bareCpu(64);
-    b.cpu.host.decodeCache.blocks.enabled = jitOn;
-    b.load(idle);
+    const { b, raise } = withLine(64, jitOn, idle);
     b.poke(CODE + 0x100, other);
     b.poke(HANDLER, hex('48 ff c3 48 cf'));
-    let pending = false;
-    const host = b.cpu.host as { -readonly [K in keyof CpuHost]: CpuHost[K] };
-    host.hasExtInt = () => pending;
-    host.ackExtInt = () => { pending = false; return 0x30; };
     const halts: string[] = [];
     for (let k = 0; k < 2000; k++) {
       // From interrupt 1500 on, the vCPU idles in the other loop: the IRETQ returns there.
       if (k === 1500) { b.cpu.rip = CODE + 0x100; b.cpu.activity = 'active'; }
       b.cpu.run(1000);
       halts.push(`${b.cpu.instret}@${b.cpu.rip.toString(16)}`);
-      pending = true;
+      raise();
       b.cpu.wake();
     }
     return { b, halts };
