@@ -9,7 +9,7 @@ import type { LocalApic } from '../apic/lapic';
 import type { Vmm } from './vmm';
 import { GP_FAULT } from '../apic/types';
 import { readMmio, writeMmio } from '../apic/lapic-access';
-import { X2APIC_MSR_FIRST, X2APIC_MSR_LAST } from '../apic/registers';
+import { APIC_SELF_IPI, REGISTER_NAMES, X2APIC_MSR_FIRST, X2APIC_MSR_LAST } from '../apic/registers';
 import { EXIT_INDEX } from './types';
 
 const MMIO_EXIT = EXIT_INDEX.MMIO;
@@ -21,20 +21,14 @@ export const XAPIC_WINDOW = 0x100000;
 export const MSR_APIC_BASE = 0x1b;
 export const MSR_TSC_DEADLINE = 0x6e0;
 
-const NAMES: Record<number, string> = {
-  0x20: 'ID', 0x30: 'VER', 0x80: 'TPR', 0x90: 'APR', 0xa0: 'PPR', 0xb0: 'EOI', 0xc0: 'RRD', 0xd0: 'LDR', 0xe0: 'DFR', 0xf0: 'SVR',
-  0x280: 'ESR', 0x2f0: 'LVT_CMCI', 0x300: 'ICR_LOW', 0x310: 'ICR_HIGH', 0x320: 'LVT_TIMER', 0x330: 'LVT_THERMAL', 0x340: 'LVT_PERF',
-  0x350: 'LVT_LINT0', 0x360: 'LVT_LINT1', 0x370: 'LVT_ERROR', 0x380: 'TIMER_ICR', 0x390: 'TIMER_CCR', 0x3e0: 'TIMER_DCR',
-};
-
-/** The SDM's name of the register at an xAPIC offset ("ISR[2]" for the banked ones). */
+/**
+ * The name of the register at an xAPIC offset, as the LAPIC's own events name it
+ * (registers.ts REGISTER_NAMES: "ISR2" for bits 95:64 of ISR); SELF IPI exists only in x2APIC mode.
+ */
 export function apicRegisterName(offset: number): string {
   const o = offset & 0xff0;
-  if (NAMES[o]) return NAMES[o];
-  if (o >= 0x100 && o < 0x180) return `ISR[${(o - 0x100) >> 4}]`;
-  if (o >= 0x180 && o < 0x200) return `TMR[${(o - 0x180) >> 4}]`;
-  if (o >= 0x200 && o < 0x280) return `IRR[${(o - 0x200) >> 4}]`;
-  return `reserved 0x${o.toString(16)}`;
+  const name = o === APIC_SELF_IPI ? undefined : REGISTER_NAMES[o >> 4];
+  return name ?? `reserved 0x${o.toString(16)}`;
 }
 
 const LAPIC_ACCESS = Object.freeze({ region: 'lapic' });

@@ -88,6 +88,10 @@ test('the xAPIC page: the same exits, output and LAPIC state whether or not anyo
   assert.equal(out, heard.out);
   assert.match(out, /2000 round trips[^]*PASS/);
   assert.ok(m.decodeCache.blocks.traces > 0 && heard.m.decodeCache.blocks.traces > 0, 'the handlers ran compiled');
+  // Exits name the register as the LAPIC's own events do: vectors 0x50 and 0x51 are in ISR bits 95:64.
+  const named = (r: string) => heard.events.some((e) => e.type === 'exit' && (e.data as { register?: string }).register === r);
+  assert.ok(named('ISR2') && named('PPR') && named('ICR_LOW') && named('EOI'));
+  assert.ok(heard.events.some((e) => e.type === 'apic.write' && (e.data as { register: string }).register === 'ICR_LOW'));
   for (let v = 0; v < 2; v++) {
     const mmio = m.vmm.exitCount(v, 'MMIO');
     // Every handler reads ISR, PPR and the ICR and writes the ICR twice and EOI: at least 5 per round trip.
