@@ -210,7 +210,7 @@ export class Machine implements CpuHost, MsrHost {
   }
 
   boundaryIdle(): boolean {
-    return this.vmm.rendezvous === null;
+    return this.vmm.boundaryIdle();
   }
 
   readCr8(c: Cpu): number {

@@ -365,14 +365,17 @@ export class Cpu {
     }
     const page = this.fetchBlocks;
     if (page === null) return false;
-    let b = page.blocks[off];
-    if (b === undefined || b.bits !== this.bits || b.rip !== rip || b.rebuild) {
-      // A trace that asks to be rebuilt (Block.rebuild) is hot: built again now.
-      const again = b !== undefined && b.rebuild && b.bits === this.bits && b.rip === rip;
-      if (!again && (!this.leader || ++page.heat[off] < page.threshold)) return false;
-      // The code here compiled for another RIP (one physical page at two linear addresses):
-      // compiling again replaces it, so wait longer each time rather than alternate.
-      if (!again && b !== undefined && b.bits === this.bits && page.threshold < 0x4000) page.threshold *= 2;
+    const found = page.blocks[off];
+    const fits = found !== undefined && found.bits === this.bits && found.rip === rip;
+    let b = found!;
+    // A trace that asks to be rebuilt (Block.rebuild) is hot: built again now.
+    if (!fits || found.rebuild) {
+      if (!fits) {
+        if (!this.leader || ++page.heat[off] < page.threshold) return false;
+        // The code here compiled for another RIP (one physical page at two linear addresses):
+        // compiling again replaces it, so wait longer each time rather than alternate.
+        if (found !== undefined && found.bits === this.bits && page.threshold < 0x4000) page.threshold *= 2;
+      }
       this.host.decodeCache.blocks.build(page, this.fetchPa, off, this.bits, this.fetchArr!, rip, this, lin);
       // Run it now: interpreting on would heat (and compile) the starts it covers, which
       // every start of code run equally often reaches at the same time.

@@ -498,7 +498,12 @@ export class Vmm implements ApicBus, IoApicSink {
     return a === 'hlt' || a === 'wait-for-sipi' ? 'SLEEPING' : 'IDLE';
   }
 
-  /** At an instruction boundary with attention set: pending INIT, rendezvous. True = leave the loop. Does nothing without a rendezvous (Machine.boundaryIdle). */
+  /** Whether boundary() would return false and do nothing: it acts only on a rendezvous. */
+  boundaryIdle(): boolean {
+    return this.rendezvous === null;
+  }
+
+  /** At an instruction boundary with attention set: pending INIT, rendezvous. True = leave the loop. */
   boundary(c: Cpu): boolean {
     const r = this.rendezvous;
     if (r === null) return false;

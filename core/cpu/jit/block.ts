@@ -81,7 +81,7 @@ export class Block {
   ) {}
 }
 
-/** Executions in a row to one return address that make the JIT follow a RET it did not see called, or a trace's IRETQ. */
+/** Executions in a row to one place that make the JIT follow a RET it did not see called, or a trace's IRETQ or JMP through a register. */
 export const RET_SAME = 64;
 
 /** Records where the IRETQ or indirect JMP that ends trace b went (Block.exitTarget). */

@@ -98,12 +98,8 @@ export class BlockCache {
     const plan = trace && prev !== undefined && prev.rebuild ? prev.follows.concat(prev.exitTarget) : [];
     const follows: number[] = [];
     while (insns.length < max && o < 4096) {
-      let i = curArr[o];
-      if (i === undefined || i.bits !== bits) {
-        const d = this.decode(curPa, o, bits);
-        if (d === null) break;
-        i = d;
-      }
+      const i = this.insnAt(curArr, curPa, o, bits);
+      if (i === null) break;
       visited.add(delta);
       insns.push(i);
       steps.push({ off: delta, page: curPage, link: null });
@@ -124,7 +120,7 @@ export class BlockCache {
         // STI; HLT (every idle loop): the HLT runs in the STI's interrupt shadow, so nothing can
         // come between them and the block takes both (compile.ts callHandler).
         if (i.mnem === Mnemonic.Sti && !i.lock && insns.length < max && o < 4096) {
-          const h = curArr[o] !== undefined && curArr[o]!.bits === bits ? curArr[o]! : this.decode(curPa, o, bits);
+          const h = this.insnAt(curArr, curPa, o, bits);
           if (h !== null && h.mnem === Mnemonic.Hlt && !h.lock) {
             insns.push(h);
             steps.push({ off: next, page: curPage, link: null });
@@ -227,6 +223,12 @@ export class BlockCache {
     if (b.others !== null) for (const q of b.others) unlist(q, b);
   }
 
+  /** The instruction at pagePa + o for `bits`: decoded already (arr, the page's), or now; null if it does not decode in the page. */
+  private insnAt(arr: (Insn | undefined)[], pagePa: number, o: number, bits: number): Insn | null {
+    const i = arr[o];
+    return i !== undefined && i.bits === bits ? i : this.decode(pagePa, o, bits);
+  }
+
   /** Decodes the instruction at pagePa + o if it lies wholly in the page; stores it in the decode cache. */
   private decode(pagePa: number, o: number, bits: number): Insn | null {
     const inPage = Math.min(15, 4096 - o);
@@ -251,7 +253,6 @@ function intersects(b: Block, pa: number, len: number): boolean {
   for (let k = 0; k < s.length; k += 2) if (s[k] < pa + len && pa < s[k + 1]) return true;
   return false;
 }
-
 
 /**
  * How a trace may go on after a block-ending instruction of the natural (8-byte) operand

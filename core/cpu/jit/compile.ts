@@ -42,6 +42,11 @@ const MASK_EXPR = ['', ' & 255', ' & 65535', '', ' | 0'];
 /** Bounds of the canonical 48-bit address space (SDM vol. 1, 3.3.7.1). */
 const CANON_LO = -140737488355328, CANON_HI = 140737488355328;
 
+/** The target of a JMP through register r with operand size 8 or 4, as its handler computes it. */
+function regTarget(r: number, size: number): string {
+  return size === 8 ? `g[${r + 16}] * 4294967296 + (g[${r}] >>> 0)` : `(g[${r}] >>> 0)`;
+}
+
 /** A 64-bit value's low and high 32-bit halves as int32 literals. */
 function halves(v: number): [string, string] {
   return [String(v | 0), String(Math.floor(v / 4294967296) | 0)];
@@ -608,18 +613,21 @@ class Compiler {
     e.emit(`c.rip = rip0 + ${this.offs[j]}; c.nextRip = ${next};`);
     e.faultPoint(j);
     e.emit(`${e.k(i.exec)}(c, ${e.m(i)});`);
-    if (last && i.mnem === Mnemonic.Iretq && this.steps !== null) {
+    const done = `c.rip = c.nextRip; c.instret = base + ${j + 1};`;
+    if (last) {
       // A trace's IRETQ: where it returns, so that a trace that always returns one place is rebuilt to follow it.
-      e.emit(`c.rip = c.nextRip; c.instret = base + ${j + 1}; ${e.k(noteExit)}(B, c.rip); return;`);
-    } else if (last) e.emit(`c.rip = c.nextRip; c.instret = base + ${j + 1}; return;`);
-    else if (followed) e.emit(`c.rip = c.nextRip; c.instret = base + ${j + 1}; if (B.dead) return;`);
-    else if (i.mnem === Mnemonic.Sti && j === this.n - 2) {
+      const note = i.mnem === Mnemonic.Iretq && this.steps !== null ? `${e.k(noteExit)}(B, c.rip);` : '';
+      e.emit(`${done} ${note} return;`);
+    } else if (followed) {
+      e.emit(`${done} if (B.dead) return;`);
+    } else if (i.mnem === Mnemonic.Sti && j === this.n - 2) {
       // STI; HLT (cache.ts): at the boundary between them the loop would call checkEvents,
       // which inside the shadow this STI opened delivers nothing; then it would step the HLT.
       // The same here, without the trip out (blockBoundary: anything else, and the loop acts).
-      e.emit(`c.rip = c.nextRip; c.instret = base + ${j + 1}; if (B.dead || c.rip !== ${next} || c.shadowUntil !== base + ${j + 1} || c.blockBoundary()) return;`);
+      e.emit(`${done} if (B.dead || c.rip !== ${next} || c.shadowUntil !== base + ${j + 1} || c.blockBoundary()) return;`);
+    } else {
+      e.emit(`if (c.attention || B.dead || c.nextRip !== ${next}) { ${done} return; }`);
     }
-    else e.emit(`if (c.attention || B.dead || c.nextRip !== ${next}) { c.rip = c.nextRip; c.instret = base + ${j + 1}; return; }`);
   }
 
   /**
@@ -717,7 +725,7 @@ class Compiler {
         const r = i.r0;
         e.emit(`if (g[${r}] !== ${tl} || g[${r + 16}] !== ${th}) { ${e.flushText()}`);
         e.faultPoint(j);
-        e.emit(`${this.branchCode(`g[${r + 16}] * 4294967296 + (g[${r}] >>> 0)`, 8)} c.instret = base + ${j + 1}; return c.nextBlock(); }`);
+        e.emit(`${this.branchCode(regTarget(r, 8), 8)} c.instret = base + ${j + 1}; return c.nextBlock(); }`);
         break;
       }
       default: { // LINK_TAKEN, LINK_FALL
@@ -768,8 +776,7 @@ class Compiler {
       // Near indirect JMP through a register, as its handler: the target, then c.branch.
       e.flush();
       e.faultPoint(j);
-      const r = i.r0;
-      const t = i.opSize === 8 ? `g[${r + 16}] * 4294967296 + (g[${r}] >>> 0)` : `(g[${r}] >>> 0)`;
+      const t = regTarget(i.r0, i.opSize);
       // In a trace, where it goes: one that always goes one place is rebuilt to follow it (LINK_IJMP).
       const note = this.steps !== null && i.opSize === 8 ? `${e.k(noteExit)}(B, c.rip);` : '';
       e.emit(`${this.branchCode(t, i.opSize)} c.instret = base + ${j + 1}; ${note} return c.nextBlock();`);

@@ -23,6 +23,13 @@ export const P_EAGER = -1;
 /** Left shift bringing a 1/2/4-byte value's sign bit to bit 31 (order-preserving on its bits). */
 const TOP = [0, 24, 16, 0, 0];
 
+/** v's index in list (appended the first time; ids remembers). */
+function intern(list: unknown[], ids: Map<unknown, number>, v: unknown): number {
+  let id = ids.get(v);
+  if (id === undefined) { id = list.length; list.push(v); ids.set(v, id); }
+  return id;
+}
+
 export class Emitter {
   readonly lines: string[] = [];
   /** Constants every machine shares (handlers, helpers, tables): closed over by the function. */
@@ -45,9 +52,7 @@ export class Emitter {
 
   /** Name of a constant shared by every machine (a handler, a helper, a table) the generated code closes over. */
   k(v: unknown): string {
-    let id = this.constIds.get(v);
-    if (id === undefined) { id = this.consts.length; this.consts.push(v); this.constIds.set(v, id); }
-    return `k${id}`;
+    return `k${intern(this.consts, this.constIds, v)}`;
   }
 
   /**
@@ -56,9 +61,7 @@ export class Emitter {
    * of one machine, so every machine running the same code runs the same function.
    */
   m(v: unknown): string {
-    let id = this.localIds.get(v);
-    if (id === undefined) { id = this.locals.length; this.locals.push(v); this.localIds.set(v, id); }
-    return `K[${id}]`;
+    return `K[${intern(this.locals, this.localIds, v)}]`;
   }
 
   // ---- flags ----------------------------------------------------------------------------

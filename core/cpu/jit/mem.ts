@@ -20,10 +20,10 @@ export const MEM_LOCALS = 'const TK = c.tlbKey, TP = c.tlbPa, TM = c.tlbPerm, PH
 
 /**
  * A 4-byte access the TLB maps to PhysicalMemory's page32 (the xAPIC page): straight to its
- * device when aligned, as PhysicalMemory.read32/write32 would send it (mmu.ts PAGE32).
+ * device (`call`) when aligned, as PhysicalMemory.read32/write32 would send it (mmu.ts PAGE32).
  */
-function page32(size: number, aligned: string, elsePart: string): string {
-  return size === 4 ? `if (TR[ix] === ${PAGE32} && ${aligned}) { ${elsePart} } else ` : '';
+function page32(size: number, call: string): string {
+  return size === 4 ? `if (TR[ix] === ${PAGE32} && (o & 3) === 0) { ${call} } else ` : '';
 }
 
 const MASK = TLB_SIZE - 1;
@@ -87,7 +87,7 @@ export function readMem(size: number, name: string, slowPre: string, a: Addr): s
   const decl = size === 8 ? `let ${name} = 0, ${name}H = 0;` : `let ${name} = 0;`;
   const slow = size === 8 ? `${name} = c.readLin64(${lin}); ${name}H = c.hi;` : `${name} = c.${READ[size]}(${lin});`;
   const phys = size === 8 ? `${name} = PH.read32(TP[ix] + o); ${name}H = PH.read32(TP[ix] + o + 4);` : `${name} = PH.${PHYS_READ[size]}(TP[ix] + o);`;
-  const dev = page32(size, '(o & 3) === 0', `${slowPre} ${name} = PH.dev32.read32(o) | 0;`);
+  const dev = page32(size, `${slowPre} ${name} = PH.dev32.read32(o) | 0;`);
   return `${decl} m: { const ix = ${a.ix}, o = ${a.o};
     if (TK[ix] === ${a.key} && (TM[ix] & NR) === NR && o <= ${4096 - size}) { const pa = TR[ix] + o;
       if (pa >= 0 && (KD[pa >>> 12] & ${PAGE_SPECIAL}) === 0) { ${load(size, name)} } else ${dev}{ ${slowPre} ${phys} } break m; }
@@ -99,7 +99,7 @@ export function writeMem(size: number, v: string, hi: string, slowPre: string, a
   const lin = a.lin;
   const slow = size === 8 ? `c.writeLin64(${lin}, ${v}, ${hi});` : `c.${WRITE[size]}(${lin}, ${v});`;
   const phys = size === 8 ? `PH.write32(TP[ix] + o, ${v}); PH.write32(TP[ix] + o + 4, ${hi});` : `PH.${PHYS_WRITE[size]}(TP[ix] + o, ${v});`;
-  const dev = page32(size, '(o & 3) === 0', `${slowPre} PH.dev32.write32(o, ${v});`);
+  const dev = page32(size, `${slowPre} PH.dev32.write32(o, ${v});`);
   return `m: { const ix = ${a.ix}, o = ${a.o};
     if (TK[ix] === ${a.key} && (TM[ix] & NW) === NW && o <= ${4096 - size}) { const pa = TR[ix] + o;
       if (pa >= 0 && KD[pa >>> 12] === ${PAGE_RAM}) { ${store(size, v, hi)} WR[pa >>> 12] = 1; } else ${dev}{ ${slowPre} ${phys} } break m; }
